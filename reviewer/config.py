@@ -1,0 +1,145 @@
+"""`.gitops-reviewer.yaml`: what the gate needs to know that the repo's manifests do not say.
+
+Unknown keys are errors (a typo must not silently turn a protection off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, ManifestError
+from .yamlio import load_yaml
+
+CONFIG_FILE = ".gitops-reviewer.yaml"
+DEFAULT_KUBE_VERSION = "1.33.0"
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """A destination cluster, for the ApplicationSet `clusters` generator and for cluster facts."""
+
+    name: str
+    server: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    project: str = ""
+    kube_version: str = ""
+    api_versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    repos: tuple[str, ...] = ()
+    clusters: tuple[Cluster, ...] = ()
+    apps: tuple[Mapping[str, Any], ...] = ()
+    cluster_scoped: tuple[str, ...] = ()
+    namespaced: tuple[str, ...] = ()
+    kube_version: str = DEFAULT_KUBE_VERSION
+    api_versions: tuple[str, ...] = ()
+    render_timeout: float = 120.0
+    kustomize_build_options: tuple[str, ...] = ()
+    allow_kustomize_plugins: bool = False
+    allow_remote_bases: bool = False
+    chart_cache: str = ""
+    source: str = ""  # where it was read from, for messages
+
+
+_TOP = {"repos", "clusters", "apps", "scopes", "render"}
+_RENDER = {"timeout", "kubeVersion", "apiVersions", "kustomizeBuildOptions", "allowKustomizePlugins",
+           "allowRemoteBases", "chartCache"}
+_CLUSTER = {"name", "server", "labels", "annotations", "project", "kubeVersion", "apiVersions"}
+_APP = {"name", "path", "repoURL", "targetRevision", "chart", "namespace", "server", "destinationName",
+        "project", "helm", "kustomize", "directory", "plugin", "syncPolicy", "ignoreDifferences",
+        "finalizers", "sources", "controlPlane"}
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a mapping, not {type(value).__name__}")
+    return value
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+        raise ConfigError(f"{where} must be a list of strings")
+    return tuple(str(v) for v in value)
+
+
+def _check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+
+
+def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
+    top = _mapping(data, source)
+    _check_keys(top, _TOP, source)
+    render = _mapping(top.get("render"), f"{source}: render")
+    _check_keys(render, _RENDER, f"{source}: render")
+    scopes = _mapping(top.get("scopes"), f"{source}: scopes")
+    _check_keys(scopes, {"clusterScoped", "namespaced"}, f"{source}: scopes")
+    clusters = []
+    for i, raw in enumerate(top.get("clusters") or []):
+        c = _mapping(raw, f"{source}: clusters[{i}]")
+        _check_keys(c, _CLUSTER, f"{source}: clusters[{i}]")
+        if not c.get("name") or not c.get("server"):
+            raise ConfigError(f"{source}: clusters[{i}] needs both `name` and `server`")
+        clusters.append(
+            Cluster(
+                name=str(c["name"]),
+                server=str(c["server"]),
+                labels={str(k): str(v) for k, v in _mapping(c.get("labels"), "labels").items()},
+                annotations={str(k): str(v) for k, v in _mapping(c.get("annotations"), "annotations").items()},
+                project=str(c.get("project") or ""),
+                kube_version=str(c.get("kubeVersion") or ""),
+                api_versions=_strings(c.get("apiVersions"), f"{source}: clusters[{i}].apiVersions"),
+            )
+        )
+    apps = []
+    for i, raw in enumerate(top.get("apps") or []):
+        a = _mapping(raw, f"{source}: apps[{i}]")
+        _check_keys(a, _APP, f"{source}: apps[{i}]")
+        if not a.get("name") or not (a.get("path") is not None or a.get("chart") or a.get("sources")):
+            raise ConfigError(f"{source}: apps[{i}] needs `name` and `path` (or `chart`, or `sources`)")
+        apps.append(a)
+    try:
+        timeout = float(render.get("timeout", 120))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: render.timeout must be a number of seconds") from None
+    return Config(
+        repos=_strings(top.get("repos"), f"{source}: repos"),
+        clusters=tuple(clusters),
+        apps=tuple(apps),
+        cluster_scoped=_strings(scopes.get("clusterScoped"), f"{source}: scopes.clusterScoped"),
+        namespaced=_strings(scopes.get("namespaced"), f"{source}: scopes.namespaced"),
+        kube_version=str(render.get("kubeVersion") or DEFAULT_KUBE_VERSION).lstrip("v"),
+        api_versions=_strings(render.get("apiVersions"), f"{source}: render.apiVersions"),
+        render_timeout=timeout,
+        kustomize_build_options=_strings(render.get("kustomizeBuildOptions"), f"{source}: render.kustomizeBuildOptions"),
+        allow_kustomize_plugins=bool(render.get("allowKustomizePlugins", False)),
+        allow_remote_bases=bool(render.get("allowRemoteBases", False)),
+        chart_cache=str(render.get("chartCache") or ""),
+        source=source,
+    )
+
+
+def load_config(path: Path, *, required: bool = False) -> Config:
+    """Read a config file; a missing optional file is the default config."""
+    if not path.is_file():
+        if required:
+            raise ConfigError(f"config file {path} does not exist")
+        return Config(source="(defaults)")
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"), file=str(path))
+    except ManifestError as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    return parse_config(data, str(path))

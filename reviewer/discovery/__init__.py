@@ -1,0 +1,1 @@
+"""Discovery: every Argo CD Application of a config repo at one revision (DESIGN.md, "Discover")."""

@@ -1,0 +1,297 @@
+"""The app graph of a revision: root Applications, app-of-apps children, ApplicationSet outputs.
+
+Roots are the Application/ApplicationSet documents that no other app's source directory contains,
+plus the apps declared in `.gitops-reviewer.yaml`. Each app whose source may hold Argo CD documents
+is rendered; the Applications and ApplicationSets in its output are its children, recursively. A
+document inside some app's source directory that its render does not produce is not live (e.g.
+commented out of a kustomization) and is reported as unreferenced, not rendered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ManifestError, RenderFailure
+from ..records import App, Discovery, Location, RenderError, RenderResult, Unrendered
+from ..rendering import render_app
+from ..rendering.context import RenderContext
+from ..rendering.kustomize import find_kustomization
+from ..rendering.source import detect_type, resolve_path
+from ..yamlio import load_yaml
+from .applications import (
+    DEFAULT_CONTROL_NAMESPACE,
+    InvalidApplication,
+    config_app_manifest,
+    parse_application,
+)
+from .scan import ArgoDoc, Scan
+
+IN_CLUSTER = ("https://kubernetes.default.svc", "https://kubernetes.default.svc/")
+MAX_DEPTH = 20
+
+
+def child_control_plane(parent: App) -> str:
+    """Where a child Application object lives: the parent's destination cluster (the parent's own
+    Argo CD when that destination is in-cluster)."""
+    dest = parent.destination
+    if dest.server in IN_CLUSTER or dest.name == "in-cluster" or not dest.cluster:
+        return parent.control_plane
+    return dest.cluster
+
+
+@dataclass(slots=True)
+class _Graph:
+    ctx: RenderContext
+    scan: Scan
+    render: Callable[[App, RenderContext], RenderResult]
+    apps: dict[str, App] = field(default_factory=dict)
+    renders: dict[str, RenderResult] = field(default_factory=dict)
+    unrendered: list[Unrendered] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[RenderError] = field(default_factory=list)
+    produced_files: set[tuple[str, int | None]] = field(default_factory=set)
+    _kustomize_refs: dict[Path, list[Path]] = field(default_factory=dict)
+
+    # --- which directories an app claims -------------------------------------------------------
+
+    def claims(self, app: App) -> list[tuple[Path, bool]]:
+        out = []
+        for source in app.sources:
+            if source.origin != "repo" or source.path is None:
+                continue
+            try:
+                app_dir = resolve_path(self.ctx.root, source.path)
+                kind = detect_type(source, app_dir)
+            except RenderFailure:
+                continue
+            directory = source.spec.get("directory") if isinstance(source.spec.get("directory"), Mapping) else {}
+            recursive = kind != "directory" or bool(directory and directory.get("recurse"))
+            out.append((app_dir, recursive))
+        return out
+
+    def _local_refs(self, kdir: Path) -> list[Path]:
+        """Local directories a kustomization pulls in (resources, bases, components)."""
+        if kdir in self._kustomize_refs:
+            return self._kustomize_refs[kdir]
+        refs: list[Path] = []
+        self._kustomize_refs[kdir] = refs
+        kfile = find_kustomization(kdir)
+        if kfile is None:
+            return refs
+        try:
+            data = load_yaml(kfile.read_text(encoding="utf-8"))
+        except (ManifestError, OSError, UnicodeDecodeError):
+            return refs
+        if not isinstance(data, Mapping):
+            return refs
+        for key in ("resources", "bases", "components"):
+            for entry in data.get(key) or []:
+                if isinstance(entry, str) and "://" not in entry and not entry.startswith("github.com"):
+                    target = (kdir / entry).resolve()
+                    if target.is_dir():
+                        refs.append(target)
+        return refs
+
+    def may_hold_apps(self, app: App) -> bool:
+        """Whether rendering `app` could yield Applications: some file it reads mentions argoproj.io."""
+        if not self.scan.argo_files:
+            return False
+        root = self.ctx.root.resolve()
+        seen: set[Path] = set()
+        stack = [d.resolve() for d, _ in self.claims(app)]
+        while stack:
+            directory = stack.pop()
+            if directory in seen:
+                continue
+            seen.add(directory)
+            try:
+                rel = directory.relative_to(root).as_posix()
+            except ValueError:
+                continue
+            prefix = "" if rel == "." else rel + "/"
+            if any(f.startswith(prefix) for f in self.scan.argo_files):
+                return True
+            stack.extend(self._local_refs(directory))
+        # Charts: templates are skipped by the scan, so look at them directly.
+        for directory in seen:
+            templates = directory / "templates"
+            if (directory / "Chart.yaml").is_file() and templates.is_dir():
+                for path in templates.rglob("*"):
+                    if path.is_file() and "argoproj.io" in path.read_text(encoding="utf-8", errors="replace"):
+                        return True
+        return False
+
+    # --- building apps -------------------------------------------------------------------------
+
+    def parse(self, doc: Mapping[str, Any], location: Location | None, **kw: Any) -> App | None:
+        try:
+            return parse_application(doc, self.ctx.identity, defined_in=location, **kw)
+        except InvalidApplication as exc:
+            where = f"{location}: " if location else ""
+            self.warnings.append(f"{where}{exc}; skipped")
+            return None
+
+    def expand_appset(self, doc: Mapping[str, Any], location: Location | None, parent: App | None) -> list[App]:
+        from .appsets import expand_appset
+
+        meta = doc.get("metadata") if isinstance(doc.get("metadata"), Mapping) else {}
+        assert isinstance(meta, Mapping)
+        name = f"{meta.get('namespace') or DEFAULT_CONTROL_NAMESPACE}/{meta.get('name')}"
+        expansion = expand_appset(
+            doc,
+            tree_root=self.ctx.root,
+            is_this_repo=self.ctx.identity.is_this_repo,
+            clusters=self.ctx.config.clusters,
+            file=location.file if location else None,
+        )
+        self.unrendered.extend(expansion.unrendered)
+        for err in expansion.errors:
+            self.errors.append(RenderError(app=f"ApplicationSet {name}", message=err))
+        control_plane = child_control_plane(parent) if parent else ""
+        apps = []
+        for generated in expansion.applications:
+            app = self.parse(
+                generated,
+                location,
+                parent=parent.id if parent else None,
+                generator=f"ApplicationSet {name}",
+                control_plane=control_plane,
+            )
+            if app:
+                apps.append(app)
+        return apps
+
+    def add(self, app: App, ancestors: tuple[str, ...]) -> None:
+        if app.id in ancestors:
+            self.warnings.append(f"app-of-apps cycle: {' -> '.join((*ancestors, app.id))}; not expanded again")
+            return
+        existing = self.apps.get(app.id)
+        if existing is not None:
+            if existing.parent is None and app.parent is not None:
+                # A root candidate turns out to be some app's child: keep the child's view.
+                self.apps[app.id] = app
+            elif existing.parent != app.parent or existing.generator != app.generator:
+                self.warnings.append(
+                    f"Application {app.id} is defined by both {existing.parent or existing.defined_in} and "
+                    f"{app.parent or app.defined_in}; the first is kept"
+                )
+            return
+        self.apps[app.id] = app
+        if len(ancestors) >= MAX_DEPTH:
+            self.warnings.append(f"app-of-apps deeper than {MAX_DEPTH} levels under {ancestors[0]}; stopped")
+            return
+        if not self.may_hold_apps(app):
+            return
+        result = self.render(app, self.ctx)
+        self.renders[app.id] = result
+        if result.errors:
+            return  # its children are unknown: the render error says so (fail closed)
+        for resource in result.resources:
+            if resource.key.group != "argoproj.io" or resource.key.kind not in ("Application", "ApplicationSet"):
+                continue
+            if resource.location:
+                self.produced_files.add((resource.location.file, resource.location.line))
+            if resource.key.kind == "Application":
+                child = self.parse(
+                    resource.body,
+                    resource.location,
+                    parent=app.id,
+                    control_plane=child_control_plane(app),
+                    default_namespace=resource.key.namespace or DEFAULT_CONTROL_NAMESPACE,
+                )
+                if child:
+                    self.add(child, (*ancestors, app.id))
+            else:
+                for generated in self.expand_appset(resource.body, resource.location, app):
+                    self.add(generated, (*ancestors, app.id))
+
+
+def discover(ctx: RenderContext, scan: Scan, *, render: Callable[[App, RenderContext], RenderResult] = render_app) -> Discovery:
+    """All apps of the tree in `ctx`, with the renders done along the way (reusable by the caller)."""
+    graph = _Graph(ctx=ctx, scan=scan, render=render)
+    graph.warnings.extend(scan.warnings)
+    default_url = next(iter(sorted(ctx.identity.urls)), "")
+    candidates: list[tuple[ArgoDoc | None, App]] = []
+    for entry in ctx.config.apps:
+        manifest = config_app_manifest(entry, f"https://{default_url}" if default_url else "")
+        app = graph.parse(
+            manifest, Location(ctx.config.source or ".gitops-reviewer.yaml"), control_plane=str(entry.get("controlPlane") or "")
+        )
+        if app:
+            candidates.append((None, app))
+    appset_docs: list[ArgoDoc] = []
+    for doc in scan.docs:
+        if doc.kind == "Application":
+            app = graph.parse(doc.body, doc.location)
+            if app:
+                candidates.append((doc, app))
+        else:
+            appset_docs.append(doc)
+    generated: list[tuple[ArgoDoc, App]] = []
+    for set_doc in appset_docs:
+        generated.extend((set_doc, app) for app in graph.expand_appset(set_doc.body, set_doc.location, None))
+
+    # Which documents sit inside another app's source directory (and so are not roots).
+    all_claims = [(app, graph.claims(app)) for _, app in [*candidates, *generated]]
+    root = ctx.root.resolve()
+
+    def claimed_by(doc: ArgoDoc, own: App | None) -> App | None:
+        path = (root / doc.location.file).resolve()
+        for app, claims in all_claims:
+            if own is not None and app is own:
+                continue
+            if own is None and app.defined_in == doc.location and app.generator:
+                continue  # an ApplicationSet's own output
+            for directory, recursive in claims:
+                if path.parent == directory or (recursive and directory in path.parents):
+                    return app
+        return None
+
+    claimed: dict[Location, App] = {}
+    for doc, app in candidates:
+        if doc is not None:
+            owner = claimed_by(doc, app)
+            if owner is not None:
+                claimed[doc.location] = owner
+    for set_doc in appset_docs:
+        owner = claimed_by(set_doc, None)
+        if owner is not None:
+            claimed[set_doc.location] = owner
+
+    roots = [app for doc, app in candidates if doc is None or doc.location not in claimed]
+    roots += [app for doc, app in generated if doc.location not in claimed]
+    for app in roots:
+        graph.add(app, ())
+
+    for location, owner in sorted(claimed.items(), key=lambda item: str(item[0])):
+        if (location.file, location.line) in graph.produced_files:
+            continue
+        if owner.id not in graph.apps:
+            reason = f"inside the source of {owner.id}, which is not itself live"
+        elif owner.id in graph.renders and graph.renders[owner.id].errors:
+            reason = f"inside the source of {owner.id}, whose render failed"
+        else:
+            reason = f"inside the source of {owner.id} but not part of its rendered output (unreferenced)"
+        graph.unrendered.append(Unrendered(what=f"document at {location}", reason=reason, location=location))
+
+    for app in graph.apps.values():
+        for i, source in enumerate(app.sources):
+            if source.origin == "external":
+                graph.unrendered.append(
+                    Unrendered(
+                        what=f"{app.id} source #{i + 1}",
+                        reason=f"another Git repository ({source.repo_url}) is not rendered",
+                        location=app.defined_in,
+                    )
+                )
+    apps = tuple(sorted(graph.apps.values(), key=lambda a: a.id))
+    return Discovery(
+        apps=apps,
+        unrendered=tuple(graph.unrendered),
+        warnings=tuple(dict.fromkeys(graph.warnings)),
+        errors=tuple(graph.errors),
+        renders=dict(graph.renders),
+    )

@@ -1,0 +1,102 @@
+"""Find the Argo CD documents (Application, ApplicationSet) and the CRDs written in a tree."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ManifestError
+from ..records import Location
+from ..yamlio import MAX_DOCUMENT_BYTES, load_json, load_yaml_stream
+from .applications import is_argo_kind
+
+_EXTENSIONS = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True, slots=True)
+class ArgoDoc:
+    kind: str  # Application | ApplicationSet
+    body: Mapping[str, Any]
+    location: Location
+
+
+@dataclass(slots=True)
+class Scan:
+    docs: list[ArgoDoc] = field(default_factory=list)
+    crds: list[Mapping[str, Any]] = field(default_factory=list)
+    argo_files: set[str] = field(default_factory=set)  # files mentioning argoproj.io (may hold apps)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _is_chart_templates(directory: Path, name: str) -> bool:
+    return name == "templates" and (directory / "Chart.yaml").is_file()
+
+
+def scan_tree(root: Path) -> Scan:
+    """Every Application/ApplicationSet document and CRD in the tree, with file and line.
+
+    Helm chart `templates/` are skipped: they are templates, not manifests, and are seen through the
+    render of the app that uses the chart. Files that do not parse are reported, not fatal: an
+    unreferenced broken file changes nothing in a cluster; a referenced one fails its app's render.
+    """
+    result = Scan()
+    for dirpath, dirnames, filenames in os.walk(root):
+        directory = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if d != ".git" and not _is_chart_templates(directory, d))
+        for name in sorted(filenames):
+            if not name.endswith(_EXTENSIONS):
+                continue
+            path = directory / name
+            rel = path.relative_to(root).as_posix()
+            try:
+                if path.stat().st_size > MAX_DOCUMENT_BYTES:
+                    continue
+                text = path.read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                continue
+            has_argo = "argoproj.io" in text
+            has_crd = "CustomResourceDefinition" in text
+            if not has_argo and not has_crd:
+                continue
+            if has_argo:
+                result.argo_files.add(rel)
+            try:
+                if name.endswith(".json"):
+                    docs = [(load_json(text, file=rel), 1)]
+                else:
+                    docs = [(d.data, d.line) for d in load_yaml_stream(text, file=rel)]
+            except ManifestError as exc:
+                if has_argo and ("kind: Application" in text or '"Application' in text):
+                    result.warnings.append(f"{exc} (not read for Applications)")
+                continue
+            for data, line in docs:
+                for kind in ("Application", "ApplicationSet"):
+                    if is_argo_kind(data, kind):
+                        result.docs.append(ArgoDoc(kind, data, Location(rel, line)))
+                if isinstance(data, Mapping) and data.get("kind") == "CustomResourceDefinition":
+                    result.crds.append(data)
+    return result
+
+
+def crd_api_versions(crds: list[Mapping[str, Any]]) -> tuple[str, ...]:
+    """`group/version` and `group/version/Kind` for every served version of every CRD."""
+    out: list[str] = []
+    for crd in crds:
+        spec = crd.get("spec")
+        if not isinstance(spec, Mapping):
+            continue
+        group = spec.get("group")
+        names = spec.get("names") if isinstance(spec.get("names"), Mapping) else {}
+        kind = names.get("kind") if isinstance(names, Mapping) else None
+        versions = [v.get("name") for v in spec.get("versions") or [] if isinstance(v, Mapping)]
+        if spec.get("version"):
+            versions.append(spec["version"])
+        for version in versions:
+            if group and version:
+                out.append(f"{group}/{version}")
+                if kind:
+                    out.append(f"{group}/{version}/{kind}")
+    return tuple(dict.fromkeys(out))

@@ -1,0 +1,97 @@
+"""The one door to subprocesses: timeout, scrubbed environment, allowed exit codes, uniform errors.
+
+Renders run code paths of third-party tools on attacker-controlled input (a PR), so the child
+gets only the environment it needs: no tokens, no cloud credentials, no proxies to internal hosts.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ToolError
+
+DEFAULT_TIMEOUT = 120.0
+STDERR_LIMIT = 4000
+
+# Variables a tool may legitimately need. Everything else (GITHUB_TOKEN, AWS_*, OPENAI_API_KEY, ...)
+# is dropped.
+_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT")
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def scrubbed_env(extra: Mapping[str, str] | None = None, *, home: str | None = None) -> dict[str, str]:
+    """The environment a tool runs with: a short allowlist, a private HOME, plus `extra`."""
+    env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
+    env["HOME"] = home or os.environ.get("TMPDIR", "/tmp")
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["GIT_CONFIG_NOSYSTEM"] = "1"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def trim(text: str, limit: int = STDERR_LIMIT) -> str:
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n... ({len(text) - limit} characters cut) ...\n{text[-half:]}"
+
+
+def describe(argv: Sequence[str]) -> str:
+    return shlex.join(argv)
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: str | Path | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    env: Mapping[str, str] | None = None,
+    allowed: Sequence[int] = (0,),
+    input: bytes | None = None,
+) -> Completed:
+    """Run `argv` and return its output; raise ToolError on timeout, a missing tool or a bad exit code."""
+    command = describe(argv)
+    try:
+        proc = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else scrubbed_env(),
+            input=input,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ToolError(
+            f"`{argv[0]}` timed out after {timeout:g} s",
+            command=command,
+            stderr=trim((exc.stderr or b"").decode("utf-8", "replace")),
+        ) from None
+    except FileNotFoundError:
+        raise ToolError(f"`{argv[0]}` is not installed or not on PATH", command=command) from None
+    except OSError as exc:
+        raise ToolError(f"`{argv[0]}` could not be started: {exc}", command=command) from None
+    stdout = proc.stdout.decode("utf-8", "replace")
+    stderr = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode not in allowed:
+        raise ToolError(
+            f"`{argv[0]}` exited with code {proc.returncode}",
+            command=command,
+            exit_code=proc.returncode,
+            stderr=trim(stderr),
+        )
+    return Completed(tuple(argv), proc.returncode, stdout, stderr)

@@ -1,0 +1,39 @@
+"""Everything a render needs besides the app: the tree, the config, the tools, shared caches."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import Config
+from ..discovery.repos import RepoIdentity
+from .scopes import ScopeTable
+
+
+@dataclass
+class RenderContext:
+    root: Path  # the config repo at the revision being rendered
+    revision: str  # its commit SHA
+    config: Config
+    identity: RepoIdentity
+    scopes: ScopeTable
+    cache_dir: Path | None = None  # where pulled charts are kept between runs
+    offline: bool = False  # refuse every network fetch (chart repositories, dependencies)
+    crd_api_versions: tuple[str, ...] = ()  # group/version and group/version/Kind of CRDs in the repo
+    _locks: dict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def path_lock(self, path: Path) -> threading.Lock:
+        """A lock per app directory: kustomize edits are written into the tree, as Argo CD does."""
+        with self._guard:
+            return self._locks[str(path)]
+
+    def rel(self, path: Path) -> str:
+        """A path relative to the repo root, for provenance and messages."""
+        try:
+            rel = path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+        return "" if rel == "." else rel

@@ -1,0 +1,146 @@
+"""Directory sources: plain YAML/JSON files and Jsonnet (reference §C.1; repository.go findManifests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ManifestError, RenderFailure
+from ..records import App, AppSource, Location
+from ..yamlio import load_json, load_yaml_stream
+from .context import RenderContext
+from .globs import gobwas_match
+from .manifests import Produced
+from .source import BuildEnv, resolve_path
+
+MANIFEST_FILE = re.compile(r"^.*\.(yaml|yml|json|jsonnet)$")
+SKIP_MARKER = "+argocd:skip-file-rendering"
+
+
+def _walk(app_dir: Path, recurse: bool) -> list[Path]:
+    """filepath.Walk order: lexical, files and directories interleaved by name."""
+    found: list[Path] = []
+
+    def visit(directory: Path) -> None:
+        for name in sorted(os.listdir(directory)):
+            path = directory / name
+            if path.is_dir() and not path.is_symlink():
+                if recurse:
+                    visit(path)
+                continue
+            found.append(path)
+
+    visit(app_dir)
+    return found
+
+
+def _looks_like_manifest(text: str) -> bool:
+    return "apiVersion:" in text and "kind:" in text and "metadata:" in text
+
+
+def _yaml_objects(text: str, rel: str) -> list[Produced]:
+    """getObjsFromYAMLOrJson: a file with any bad document fails if it produced objects before the
+    error or looks like a manifest; otherwise it is an unrelated YAML file and is ignored."""
+    produced: list[Produced] = []
+    try:
+        docs = load_yaml_stream(text, file=rel)
+    except ManifestError as exc:
+        if _looks_like_manifest(text):
+            raise RenderFailure(f"failed to unmarshal {rel}: {exc}") from None
+        return []
+    for doc in docs:
+        data = doc.data
+        if not isinstance(data, Mapping) or not data.get("kind") or not data.get("apiVersion"):
+            if produced or _looks_like_manifest(text):
+                raise RenderFailure(
+                    f"failed to unmarshal {rel}:{doc.line}: document is not a Kubernetes object "
+                    "(apiVersion and kind are required)"
+                )
+            return []
+        produced.append(Produced(data, Location(rel, doc.line)))
+    return produced
+
+
+def _jsonnet(path: Path, rel: str, app_dir: Path, spec: Mapping[str, Any], env: BuildEnv, ctx: RenderContext) -> list[Produced]:
+    try:
+        import _gojsonnet  # the Go implementation Argo CD itself uses (google/go-jsonnet)
+    except ImportError:  # pragma: no cover - dependency of the package
+        raise RenderFailure("Jsonnet support needs the gojsonnet package") from None
+    options = spec.get("jsonnet") if isinstance(spec.get("jsonnet"), Mapping) else {}
+    assert isinstance(options, Mapping)
+    jpaths = [str(app_dir)] + [str(resolve_path(ctx.root, str(lib))) for lib in options.get("libs") or []]
+    kwargs: dict[str, Any] = {"jpathdir": jpaths, "ext_vars": {}, "ext_codes": {}, "tla_vars": {}, "tla_codes": {}}
+    for field, plain, code in (("extVars", "ext_vars", "ext_codes"), ("tlas", "tla_vars", "tla_codes")):
+        for var in options.get(field) or []:
+            if not isinstance(var, Mapping) or "name" not in var:
+                raise RenderFailure(f"jsonnet {field} entries need a name")
+            value = env.substitute(str(var.get("value", "")))
+            kwargs[code if var.get("code") else plain][str(var["name"])] = value
+    try:
+        out = _gojsonnet.evaluate_file(str(path), **kwargs)
+    except RuntimeError as exc:
+        raise RenderFailure(f"failed to evaluate jsonnet {rel}: {str(exc).strip()}") from None
+    data = json.loads(out)
+    items = data if isinstance(data, list) else [data]
+    result = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise RenderFailure(f"jsonnet {rel} produced something other than objects")
+        result.append(Produced(item, Location(rel)))
+    return result
+
+
+def render_directory(
+    app: App, source: AppSource, app_dir: Path, env: BuildEnv, ctx: RenderContext, refs: Mapping[str, Path],
+    warnings: list[str],
+) -> list[Produced]:
+    """Every manifest file of the app path (recursively when asked), filtered by include/exclude."""
+    spec = source.spec.get("directory") if isinstance(source.spec.get("directory"), Mapping) else {}
+    assert isinstance(spec, Mapping)
+    if not app_dir.is_dir():
+        raise RenderFailure(f"app path {source.path!r} does not exist")
+    recurse = bool(spec.get("recurse", False))
+    include, exclude = str(spec.get("include") or ""), str(spec.get("exclude") or "")
+    root = ctx.root.resolve()
+    produced: list[Produced] = []
+    for path in _walk(app_dir, recurse):
+        if not MANIFEST_FILE.match(path.name):
+            continue
+        rel_to_app = path.relative_to(app_dir).as_posix()
+        real = path.resolve()
+        if path.is_symlink():
+            if not real.exists():
+                continue  # Argo CD logs "destination of symlink is missing" and skips it
+            if real != root and root not in real.parents:
+                raise RenderFailure(f"illegal filepath in symlink at {rel_to_app!r}: it leaves the repository")
+        if not real.is_file():
+            continue
+        if exclude and gobwas_match(exclude, rel_to_app):
+            continue
+        if include and not gobwas_match(include, rel_to_app):
+            continue
+        rel = ctx.rel(path)
+        if path.name.endswith(".jsonnet"):
+            produced.extend(_jsonnet(real, rel, app_dir, spec, env, ctx))
+            continue
+        try:
+            text = real.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RenderFailure(f"cannot read {rel}: {exc}") from None
+        if SKIP_MARKER in text:
+            continue
+        if path.name.endswith(".json"):
+            try:
+                data = load_json(text, file=rel)
+            except ManifestError as exc:
+                raise RenderFailure(f"failed to unmarshal {rel}: {exc}") from None
+            if not isinstance(data, Mapping):
+                raise RenderFailure(f"failed to unmarshal {rel}: only single objects are allowed in JSON files")
+            produced.append(Produced(data, Location(rel, 1)))
+            continue
+        produced.extend(_yaml_objects(text, rel))
+    return produced

@@ -1,0 +1,427 @@
+"""Helm sources (reference §C.3; Argo CD reposerver helmTemplate and util/helm/cmd.go template).
+
+One `HelmTemplate` describes the `helm template` call Argo CD would make. It runs with the `helm`
+CLI when one is installed, else in process with the Helm SDK (helm-python-sdk: Helm's own Go
+engine), which gets the same inputs: values merged as `helm template` merges them, the same
+release name, namespace, kube version and API versions, CRDs and test hooks handled the same way.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .. import proc
+from ..errors import ManifestError, RenderFailure, ToolError
+from ..records import App, AppSource, Location
+from ..yamlio import dump_yaml, load_yaml, load_yaml_stream
+from .context import RenderContext
+from .globs import doublestar_match, has_magic
+from .manifests import Produced
+from .source import BuildEnv
+
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+_SOURCE_COMMENT = re.compile(r"^# Source: (.+)$", re.M)
+MAX_RELEASE_NAME = 53
+
+
+@dataclass(frozen=True, slots=True)
+class HelmTemplate:
+    """The inputs of one `helm template` run, in Argo CD's order and precedence."""
+
+    chart_dir: Path
+    chart_label: str  # how to name the chart in messages and provenance (repo-relative or chart@version)
+    release: str
+    namespace: str
+    kube_version: str
+    api_versions: tuple[str, ...]
+    value_files: tuple[Path, ...]
+    inline_values: Mapping[str, Any] | None  # `values` / `valuesObject` (valuesObject wins)
+    set_values: tuple[str, ...] = ()  # `--set` arguments, already escaped
+    set_strings: tuple[str, ...] = ()  # `--set-string`
+    set_files: tuple[str, ...] = ()  # `--set-file name=path`
+    include_crds: bool = True
+    skip_tests: bool = False
+    skip_schema_validation: bool = False
+    labels: tuple[str, ...] = field(default=())
+
+    def argv(self, values_file: str = "<values>") -> list[str]:
+        """The command line Argo CD builds (util/helm/cmd.go template)."""
+        argv = ["helm", "template", str(self.chart_dir), "--name-template", self.release]
+        if self.namespace:
+            argv += ["--namespace", self.namespace]
+        if self.kube_version:
+            argv += ["--kube-version", self.kube_version]
+        for s in self.set_values:
+            argv += ["--set", s]
+        for s in self.set_strings:
+            argv += ["--set-string", s]
+        for s in self.set_files:
+            argv += ["--set-file", s]
+        for f in self.value_files:
+            argv += ["--values", str(f)]
+        if self.inline_values is not None:
+            argv += ["--values", values_file]
+        for api in self.api_versions:
+            argv += ["--api-versions", api]
+        if self.include_crds:
+            argv.append("--include-crds")
+        if self.skip_schema_validation:
+            argv.append("--skip-schema-validation")
+        if self.skip_tests:
+            argv.append("--skip-tests")
+        return argv
+
+    def describe(self, root: Path) -> str:
+        def short(p: str) -> str:
+            return p.replace(str(root) + "/", "").replace(str(root), ".")
+
+        return " ".join(short(a) if " " not in a else repr(short(a)) for a in self.argv())
+
+
+def _escape_set(value: str) -> str:
+    """Argo CD escapes commas in parameter values unless the value is a `{...}` list (cleanSetParameters)."""
+    if value.startswith("{") and value.endswith("}"):
+        return value
+    return value.replace(",", "\\,")
+
+
+def _expand_value_files(
+    entries: Sequence[Any], chart_dir: Path, root: Path, refs: Mapping[str, Path], env: BuildEnv, ignore_missing: bool
+) -> tuple[list[Path], list[str]]:
+    files: list[Path] = []
+    warnings: list[str] = []
+    for raw in entries:
+        text = env.substitute(str(raw))
+        if _URL.match(text):
+            raise RenderFailure(f"value file {text} is a URL; remote value files are not fetched")
+        base, rest = chart_dir, text
+        if text.startswith("$"):
+            ref, _, rest = text[1:].partition("/")
+            if ref not in refs:
+                raise RenderFailure(f"value file {text}: no source with `ref: {ref}` in this app")
+            base = refs[ref]
+        candidate = (base / rest) if not rest.startswith("/") else (root / rest.lstrip("/"))
+        scope = base if text.startswith("$") else root
+        if has_magic(rest):
+            anchor = scope.resolve()
+            pattern = candidate.resolve().relative_to(anchor).as_posix() if candidate.is_absolute() else rest
+            matches = sorted(
+                p for p in anchor.rglob("*") if p.is_file() and doublestar_match(pattern, p.relative_to(anchor).as_posix())
+            )
+            if not matches:
+                if ignore_missing:
+                    warnings.append(f"value file glob {text} matched nothing (ignored: ignoreMissingValueFiles)")
+                    continue
+                raise RenderFailure(f"value file glob {text} matched no files")
+            files.extend(m for m in matches if m not in files)
+            continue
+        resolved = candidate.resolve()
+        if resolved != scope.resolve() and scope.resolve() not in resolved.parents:
+            raise RenderFailure(f"value file {text} resolves outside the repository")
+        if not resolved.is_file():
+            if ignore_missing:
+                warnings.append(f"value file {text} does not exist (ignored: ignoreMissingValueFiles)")
+                continue
+            raise RenderFailure(f"value file {text} does not exist")
+        if resolved in files:
+            files.remove(resolved)  # an explicit entry wins the position over a glob match
+        files.append(resolved)
+    return files, warnings
+
+
+def build_template(
+    app: App,
+    source: AppSource,
+    chart_dir: Path,
+    chart_label: str,
+    env: BuildEnv,
+    ctx: RenderContext,
+    refs: Mapping[str, Path],
+) -> tuple[HelmTemplate, list[str]]:
+    """Translate `spec.source.helm` into the `helm template` inputs Argo CD would use."""
+    helm = source.spec.get("helm") if isinstance(source.spec.get("helm"), Mapping) else {}
+    assert isinstance(helm, Mapping)
+    release = str(helm.get("releaseName") or app.name)
+    if len(release) > MAX_RELEASE_NAME:
+        raise RenderFailure(f"release name {release!r} exceeds Helm's maximum of {MAX_RELEASE_NAME} characters")
+    value_files, warnings = _expand_value_files(
+        list(helm.get("valueFiles") or []),
+        chart_dir,
+        ctx.root,
+        refs,
+        env,
+        bool(helm.get("ignoreMissingValueFiles")),
+    )
+    inline: Mapping[str, Any] | None = None
+    if isinstance(helm.get("valuesObject"), Mapping):
+        inline = helm["valuesObject"]
+    elif helm.get("values"):
+        raw = helm["values"]
+        if isinstance(raw, Mapping):
+            inline = raw
+        else:
+            try:
+                parsed = load_yaml(str(raw), file="helm.values")
+            except ManifestError as exc:
+                raise RenderFailure(f"helm.values is not valid YAML: {exc}") from None
+            if parsed is not None and not isinstance(parsed, Mapping):
+                raise RenderFailure("helm.values must be a YAML mapping")
+            inline = parsed
+    sets: list[str] = []
+    set_strings: list[str] = []
+    for param in helm.get("parameters") or []:
+        if not isinstance(param, Mapping) or not param.get("name"):
+            raise RenderFailure("helm.parameters entries need a name")
+        value = env.substitute(str(param.get("value", "")))
+        arg = f"{param['name']}={_escape_set(value)}"
+        (set_strings if param.get("forceString") else sets).append(arg)
+    set_files = []
+    for param in helm.get("fileParameters") or []:
+        if not isinstance(param, Mapping) or not param.get("name") or not param.get("path"):
+            raise RenderFailure("helm.fileParameters entries need name and path")
+        path_text = env.substitute(str(param["path"]))
+        found, _ = _expand_value_files([path_text], chart_dir, ctx.root, refs, env, False)
+        set_files.append(f"{param['name']}={found[0]}")
+    cluster = _cluster_for(app, ctx)
+    kube_version = str(helm.get("kubeVersion") or (cluster.kube_version if cluster else "") or ctx.config.kube_version)
+    api_versions = tuple(str(a) for a in helm.get("apiVersions") or ()) or _api_versions(ctx, cluster)
+    return (
+        HelmTemplate(
+            chart_dir=chart_dir,
+            chart_label=chart_label,
+            release=release,
+            namespace=str(helm.get("namespace") or app.destination.namespace),
+            kube_version=kube_version.lstrip("v"),
+            api_versions=api_versions,
+            value_files=tuple(value_files),
+            inline_values=inline,
+            set_values=tuple(sets),
+            set_strings=tuple(set_strings),
+            set_files=tuple(set_files),
+            include_crds=not helm.get("skipCrds", False),
+            skip_tests=bool(helm.get("skipTests", False)),
+            skip_schema_validation=bool(helm.get("skipSchemaValidation", False)),
+        ),
+        warnings,
+    )
+
+
+def _cluster_for(app: App, ctx: RenderContext) -> Any:
+    for cluster in ctx.config.clusters:
+        if app.destination.server and cluster.server == app.destination.server:
+            return cluster
+        if app.destination.name and cluster.name == app.destination.name:
+            return cluster
+    return None
+
+
+def _api_versions(ctx: RenderContext, cluster: Any) -> tuple[str, ...]:
+    """The cluster's extra API versions: from config, plus every CRD version found in the repo.
+
+    Helm always knows the built-in Kubernetes versions; Argo CD adds the destination cluster's
+    (util/argo/argo.go APIResourcesToStrings), which the gate approximates with what it can see.
+    """
+    extra = list(cluster.api_versions if cluster else ()) + list(ctx.config.api_versions)
+    extra += list(ctx.crd_api_versions)
+    return tuple(dict.fromkeys(extra))
+
+
+# --- running it ---------------------------------------------------------------------------------------
+
+
+@cache
+def helm_backend() -> str:
+    """`cli` when a `helm` binary is on PATH, else `sdk` (in-process Helm)."""
+    return "cli" if shutil.which("helm") else "sdk"
+
+
+@cache
+def helm_version() -> str:
+    if helm_backend() == "cli":
+        try:
+            return proc.run(["helm", "version", "--short"], timeout=30).stdout.strip()
+        except ToolError:
+            return "unknown"
+    try:
+        import helm_python
+
+        return f"{helm_python.helm_sdk_version()} (in-process SDK)"
+    except Exception:
+        return "missing"
+
+
+def _merge_maps(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Helm's mergeMaps (pkg/cli/values/options.go): maps merge recursively, anything else replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge_maps(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="helm-sdk")
+
+
+def _sdk_render(tpl: HelmTemplate, timeout: float) -> dict[str, str]:
+    import helm_python
+    from helm_python import _native
+
+    def work() -> dict[str, str]:
+        values: dict[str, Any] = {}
+        for path in tpl.value_files:
+            parsed = helm_python.values_from_yaml(path.read_text(encoding="utf-8"))
+            values = _merge_maps(values, parsed or {})
+        if tpl.inline_values is not None:
+            values = _merge_maps(values, json.loads(json.dumps(tpl.inline_values, default=str)))
+        # pkg/cli/values/options.go MergeValues: all --set, then all --set-string, then --set-file.
+        for arg in tpl.set_values:
+            values = _merge_maps(values, helm_python.parse_set_string(arg))
+        for arg in tpl.set_strings:
+            values = _merge_maps(values, helm_python.parse_set_string_values(arg))
+        for arg in tpl.set_files:
+            values = _merge_maps(values, helm_python.parse_set_file(arg))
+        with helm_python.Chart.load(tpl.chart_dir) as chart:
+            if not tpl.skip_schema_validation:
+                chart.validate_schema(values)
+            opts = {
+                "name": tpl.release,
+                "namespace": tpl.namespace or "default",
+                "kube_version": f"v{tpl.kube_version}" if tpl.kube_version else None,
+                "api_versions": list(tpl.api_versions),
+                "is_install": True,
+                "revision": 1,
+            }
+            out = _native.call_string(
+                "helm_render", chart._raw(), json.dumps(values), json.dumps({k: v for k, v in opts.items() if v is not None})
+            )
+            rendered: dict[str, str] = json.loads(out)
+            if tpl.include_crds:
+                for crd in chart.crds:
+                    rendered[f"\0crd:{crd['filename']}"] = crd["data"]
+        return rendered
+
+    future = _POOL.submit(work)
+    try:
+        return future.result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        raise RenderFailure(f"helm template timed out after {timeout:g} s") from None
+    except helm_python.HelmError as exc:
+        raise RenderFailure("helm template failed", stderr=proc.trim(str(exc))) from None
+
+
+def _cli_render(tpl: HelmTemplate, timeout: float) -> dict[str, str]:
+    with tempfile.TemporaryDirectory(prefix="gitops-reviewer-helm-") as tmp:
+        values_file = Path(tmp) / "values.yaml"
+        if tpl.inline_values is not None:
+            values_file.write_text(dump_yaml(dict(tpl.inline_values)), encoding="utf-8")
+        env = proc.scrubbed_env(
+            {"HELM_CACHE_HOME": f"{tmp}/cache", "HELM_CONFIG_HOME": f"{tmp}/config", "HELM_DATA_HOME": f"{tmp}/data"},
+            home=tmp,
+        )
+        try:
+            out = proc.run(tpl.argv(str(values_file)), cwd=tpl.chart_dir, timeout=timeout, env=env).stdout
+        except ToolError as exc:
+            raise RenderFailure("helm template failed", exit_code=exc.returncode, stderr=exc.stderr or str(exc)) from None
+    rendered: dict[str, str] = {}
+    parts = _SOURCE_COMMENT.split(out)
+    for name, text in zip(parts[1::2], parts[2::2], strict=False):
+        key = name.strip()
+        rendered[key] = rendered.get(key, "") + "\n---\n" + text
+    return rendered
+
+
+def _is_test_hook(body: Mapping[str, Any]) -> bool:
+    meta = body.get("metadata")
+    ann = meta.get("annotations") if isinstance(meta, Mapping) else None
+    hooks = str(ann.get("helm.sh/hook", "")) if isinstance(ann, Mapping) else ""
+    return any(h.strip().startswith("test") for h in hooks.split(","))
+
+
+def check_dependencies(chart_dir: Path, label: str) -> None:
+    """Fail closed on declared-but-missing dependencies: the SDK would render without them, which looks
+    like every subchart resource being deleted (corpus README)."""
+    import helm_python
+
+    try:
+        deps = helm_python.dependency_list(chart_dir)
+    except helm_python.HelmError as exc:
+        raise RenderFailure(f"cannot read the dependencies of chart {label}: {exc}") from None
+    bad = [d for d in deps if d.get("status") not in ("ok", "unpacked")]
+    if bad:
+        listed = ", ".join(f"{d.get('name')} {d.get('version')} ({d.get('status')}, {d.get('repository')})" for d in bad)
+        raise RenderFailure(
+            f"chart {label} has dependencies that are not vendored in charts/: {listed}. Argo CD would run "
+            "`helm dependency build`; the gate does not fetch them offline, so it cannot render this chart"
+        )
+
+
+def run_template(tpl: HelmTemplate, ctx: RenderContext) -> list[Produced]:
+    command = tpl.describe(ctx.root)
+    check_dependencies(tpl.chart_dir, tpl.chart_label)
+    try:
+        if helm_backend() == "cli":
+            rendered = _cli_render(tpl, ctx.config.render_timeout)
+        else:
+            rendered = _sdk_render(tpl, ctx.config.render_timeout)
+    except RenderFailure as exc:
+        raise RenderFailure(str(exc), command=command, exit_code=exc.returncode, stderr=exc.stderr) from None
+    chart_name = _chart_name(tpl.chart_dir)
+    crds: list[Produced] = []
+    produced: list[Produced] = []
+    for name in sorted(rendered):
+        text = rendered[name]
+        if name.endswith("NOTES.txt") or Path(name).name.startswith("_"):
+            continue
+        is_crd = name.startswith("\0crd:")
+        rel_name = name[len("\0crd:") :] if is_crd else name
+        location = Location(_provenance(rel_name, chart_name, tpl, ctx))
+        try:
+            docs = load_yaml_stream(text, file=rel_name)
+        except ManifestError as exc:
+            raise RenderFailure(f"helm produced invalid YAML in {rel_name}: {exc}", command=command) from None
+        for doc in docs:
+            if not isinstance(doc.data, Mapping):
+                raise RenderFailure(f"helm produced a document that is not an object in {rel_name}", command=command)
+            if tpl.skip_tests and _is_test_hook(doc.data):
+                continue
+            (crds if is_crd else produced).append(Produced(doc.data, Location(location.file, None)))
+    return crds + produced
+
+
+def _chart_name(chart_dir: Path) -> str:
+    try:
+        data = load_yaml((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
+    except (OSError, ManifestError):
+        return chart_dir.name
+    return str(data.get("name")) if isinstance(data, Mapping) and data.get("name") else chart_dir.name
+
+
+def _provenance(template: str, chart_name: str, tpl: HelmTemplate, ctx: RenderContext) -> str:
+    """`web/templates/x.yaml` -> `<chart dir>/templates/x.yaml`, relative to the repo when the chart is in it."""
+    rel = template.split("/", 1)[1] if template.startswith(f"{chart_name}/") else template
+    local = tpl.chart_dir / rel
+    inside = ctx.rel(local)
+    return inside if not inside.startswith("/") else f"{tpl.chart_label}: {rel}"
+
+
+def render_helm(
+    app: App, source: AppSource, app_dir: Path, env: BuildEnv, ctx: RenderContext, refs: Mapping[str, Path],
+    warnings: list[str],
+) -> list[Produced]:
+    """A Helm chart in this repo (the app path)."""
+    if not (app_dir / "Chart.yaml").is_file():
+        raise RenderFailure(f"app path {source.path!r} is not a Helm chart (no Chart.yaml)")
+    tpl, notes = build_template(app, source, app_dir, ctx.rel(app_dir) or ".", env, ctx, refs)
+    warnings.extend(notes)
+    return run_template(tpl, ctx)

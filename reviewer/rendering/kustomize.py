@@ -1,0 +1,293 @@
+"""Kustomize sources (reference §C.2; Argo CD util/kustomize/kustomize.go Build).
+
+Argo CD applies `spec.source.kustomize` by running `kustomize edit` on the checked-out kustomization
+file, then `kustomize build <path>`. The gate makes the same edits to the same file in its private
+tree (restoring it afterwards) and builds with the `kustomize` binary, or `kubectl kustomize` when
+that is all there is. `kubectl kustomize` has no `edit`, so the edits are written here, each one
+mirroring the kustomize command Argo CD would run. The build also asks kustomize for origin
+annotations, which name the file each resource came from; they are removed from the output.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .. import proc
+from ..errors import ManifestError, RenderFailure, ToolError
+from ..records import App, AppSource, Location
+from ..yamlio import dump_yaml, load_yaml, load_yaml_stream
+from .context import RenderContext
+from .manifests import Produced
+from .source import KUSTOMIZATION_NAMES, BuildEnv
+
+ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
+_SAFE_BUILD_OPTIONS = {"--enable-helm", "--load-restrictor", "--load_restrictor", "--reorder", "--helm-command",
+                       "--enable-managedby-label", "--network"}
+_PLUGIN_OPTIONS = {"--enable-alpha-plugins", "--enable-exec", "--enable-star", "--mount", "--env", "-e"}
+# Go's HTTP client honours these; a closed loopback port makes remote fetches fail at once.
+_NO_NETWORK = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "",
+               "GIT_ALLOW_PROTOCOL": "file"}
+
+
+@cache
+def kustomize_command() -> tuple[str, ...]:
+    """`kustomize build` if the binary exists, else `kubectl kustomize` (same engine, bundled)."""
+    if shutil.which("kustomize"):
+        return ("kustomize", "build")
+    if shutil.which("kubectl"):
+        return ("kubectl", "kustomize")
+    raise RenderFailure("neither `kustomize` nor `kubectl` is installed: kustomize apps cannot be rendered")
+
+
+@cache
+def kustomize_version() -> str:
+    try:
+        cmd = kustomize_command()
+    except RenderFailure:
+        return "missing"
+    argv = ["kustomize", "version"] if cmd[0] == "kustomize" else ["kubectl", "version", "--client"]
+    try:
+        out = proc.run(argv, timeout=30).stdout
+    except ToolError:
+        return "unknown"
+    match = re.search(r"Kustomize Version:\s*(\S+)", out) or re.search(r"(v?\d+\.\d+\.\d+)", out)
+    return match.group(1) if match else out.strip()
+
+
+def find_kustomization(directory: Path) -> Path | None:
+    for name in KUSTOMIZATION_NAMES:
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def _image_name(spec: str) -> str:
+    """The name part of a `kustomize edit set image` argument (`name=new:tag`, `name:tag`, `name@sha`)."""
+    if "=" in spec:
+        return spec.split("=", 1)[0]
+    if "@" in spec:
+        return spec.split("@", 1)[0]
+    head, _, last = spec.rpartition("/")
+    if ":" in last:
+        last = last.split(":", 1)[0]
+    return f"{head}/{last}" if head else last
+
+
+def _image_entry(spec: str) -> dict[str, str]:
+    """kustomize/api/internal/... `edit set image` parsing: `[name=]newName[:tag|@digest]`."""
+    name = _image_name(spec)
+    rest = spec.split("=", 1)[1] if "=" in spec else spec
+    entry: dict[str, str] = {"name": name}
+    new_name = rest
+    if "@" in rest:
+        new_name, digest = rest.split("@", 1)
+        entry["digest"] = digest
+    else:
+        head, _, last = rest.rpartition("/")
+        if ":" in last:
+            last, tag = last.split(":", 1)
+            entry["newTag"] = tag
+            new_name = f"{head}/{last}" if head else last
+    if new_name != name:
+        entry["newName"] = new_name
+    return entry
+
+
+def _str_map(value: Any, what: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise RenderFailure(f"kustomize.{what} must be a mapping")
+    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+def apply_edits(kustomization: dict[str, Any], options: Mapping[str, Any], env: BuildEnv, app_dir: Path) -> list[str]:
+    """Apply Argo CD's `kustomize edit` sequence to a parsed kustomization. Returns the commands it mirrors."""
+    done: list[str] = []
+    if options.get("namePrefix"):
+        kustomization["namePrefix"] = str(options["namePrefix"])
+        done.append(f"edit set nameprefix -- {options['namePrefix']}")
+    if options.get("nameSuffix"):
+        kustomization["nameSuffix"] = str(options["nameSuffix"])
+        done.append(f"edit set namesuffix -- {options['nameSuffix']}")
+    images = options.get("images") or []
+    if images:
+        current = [dict(i) for i in kustomization.get("images") or [] if isinstance(i, Mapping)]
+        for raw in images:
+            entry = _image_entry(env.substitute(str(raw)))
+            for i, existing in enumerate(current):
+                if existing.get("name") == entry["name"]:
+                    current[i] = entry
+                    break
+            else:
+                current.append(entry)
+        kustomization["images"] = current
+        done.append("edit set image " + " ".join(env.substitute(str(i)) for i in images))
+    replicas = options.get("replicas") or []
+    if replicas:
+        current_r = [dict(r) for r in kustomization.get("replicas") or [] if isinstance(r, Mapping)]
+        for raw in replicas:
+            if not isinstance(raw, Mapping) or "name" not in raw:
+                raise RenderFailure("kustomize.replicas entries need name and count")
+            try:
+                count = int(str(raw.get("count")))
+            except ValueError:
+                raise RenderFailure(f"kustomize.replicas count {raw.get('count')!r} is not an integer") from None
+            entry_r = {"name": str(raw["name"]), "count": count}
+            current_r = [r for r in current_r if r.get("name") != entry_r["name"]] + [entry_r]
+        kustomization["replicas"] = current_r
+        done.append("edit set replicas")
+    labels = {k: env.substitute(v) for k, v in _str_map(options.get("commonLabels"), "commonLabels").items()}
+    if labels:
+        force = bool(options.get("forceCommonLabels"))
+        if options.get("labelWithoutSelector"):
+            entry_l: dict[str, Any] = {"pairs": labels, "includeSelectors": False}
+            if options.get("labelIncludeTemplates"):
+                entry_l["includeTemplates"] = True
+            kustomization["labels"] = [*(kustomization.get("labels") or []), entry_l]
+        else:
+            existing_l = dict(kustomization.get("commonLabels") or {})
+            clash = sorted(set(existing_l) & set(labels))
+            if clash and not force:
+                raise RenderFailure(f"kustomize edit add label: label {clash[0]} already in kustomization file")
+            kustomization["commonLabels"] = {**existing_l, **labels}
+        done.append("edit add label")
+    annotations = _str_map(options.get("commonAnnotations"), "commonAnnotations")
+    if options.get("commonAnnotationsEnvsubst"):
+        annotations = {k: env.substitute(v) for k, v in annotations.items()}
+    if annotations:
+        existing_a = dict(kustomization.get("commonAnnotations") or {})
+        clash = sorted(set(existing_a) & set(annotations))
+        if clash and not options.get("forceCommonAnnotations"):
+            raise RenderFailure(f"kustomize edit add annotation: annotation {clash[0]} already in kustomization file")
+        kustomization["commonAnnotations"] = {**existing_a, **annotations}
+        done.append("edit add annotation")
+    if options.get("namespace"):
+        kustomization["namespace"] = str(options["namespace"])
+        done.append(f"edit set namespace -- {options['namespace']}")
+    patches = options.get("patches") or []
+    if patches:
+        kustomization["patches"] = [*(kustomization.get("patches") or []), *patches]
+        done.append("patches appended")
+    components = options.get("components") or []
+    if components:
+        current_c = list(kustomization.get("components") or [])
+        for comp in components:
+            comp = str(comp)
+            if not (app_dir / comp).exists() and "://" not in comp:
+                if options.get("ignoreMissingComponents"):
+                    continue
+                raise RenderFailure(f"kustomize edit add component: {comp} does not exist")
+            if comp not in current_c:
+                current_c.append(comp)
+        kustomization["components"] = current_c
+        done.append("edit add component")
+    return done
+
+
+def _build_options(ctx: RenderContext, options: Mapping[str, Any]) -> list[str]:
+    extra = list(ctx.config.kustomize_build_options)
+    flags = {o.split("=", 1)[0] for o in extra if o.startswith("-")}
+    refused = sorted(flags & _PLUGIN_OPTIONS)
+    if refused and not ctx.config.allow_kustomize_plugins:
+        raise RenderFailure(
+            f"kustomize build option(s) {', '.join(refused)} run plugins; allow them with "
+            "render.allowKustomizePlugins in the base revision's .gitops-reviewer.yaml"
+        )
+    unknown = sorted(flags - _SAFE_BUILD_OPTIONS - _PLUGIN_OPTIONS)
+    if unknown:
+        raise RenderFailure(f"unsupported kustomize build option(s): {', '.join(unknown)}")
+    if "--enable-helm" in flags:
+        # parseKustomizeBuildOptions: Argo CD passes the cluster facts to Helm inside kustomize.
+        kube = str(options.get("kubeVersion") or ctx.config.kube_version)
+        extra += ["--helm-kube-version", kube]
+        for api in options.get("apiVersions") or ctx.config.api_versions:
+            extra += ["--helm-api-versions", str(api)]
+    return extra
+
+
+def _origin(body: dict[str, Any], app_dir: Path, ctx: RenderContext, strip: bool) -> Location | None:
+    meta = body.get("metadata")
+    ann = meta.get("annotations") if isinstance(meta, dict) else None
+    if not isinstance(ann, dict) or ORIGIN_ANNOTATION not in ann:
+        return None
+    raw = ann[ORIGIN_ANNOTATION]
+    if strip:
+        ann = dict(ann)
+        del ann[ORIGIN_ANNOTATION]
+        meta = dict(meta) if isinstance(meta, dict) else {}
+        if ann:
+            meta["annotations"] = ann
+        else:
+            meta.pop("annotations", None)
+        body["metadata"] = meta
+    try:
+        origin = load_yaml(str(raw))
+    except ManifestError:
+        return None
+    if not isinstance(origin, Mapping):
+        return None
+    if origin.get("path") and not origin.get("repo"):
+        return Location(ctx.rel(app_dir / str(origin["path"])))
+    if origin.get("configuredIn"):
+        return Location(ctx.rel(app_dir / str(origin["configuredIn"])))
+    return None
+
+
+def render_kustomize(
+    app: App, source: AppSource, app_dir: Path, env: BuildEnv, ctx: RenderContext, refs: Mapping[str, Path],
+    warnings: list[str],
+) -> list[Produced]:
+    options = source.spec.get("kustomize") if isinstance(source.spec.get("kustomize"), Mapping) else {}
+    assert isinstance(options, Mapping)
+    if not app_dir.is_dir():
+        raise RenderFailure(f"app path {source.path!r} does not exist")
+    kfile = find_kustomization(app_dir)
+    build_options = _build_options(ctx, options)
+    argv = [*kustomize_command(), str(app_dir), *build_options]
+    command = proc.describe([*kustomize_command(), ctx.rel(app_dir) or ".", *build_options])
+    run_env = proc.scrubbed_env(None if ctx.config.allow_remote_bases else _NO_NETWORK)
+    with ctx.path_lock(app_dir):
+        original = kfile.read_bytes() if kfile else None
+        strip_origin = False
+        try:
+            if kfile is not None and original is not None:
+                try:
+                    data = load_yaml(original.decode("utf-8"), file=ctx.rel(kfile))
+                except (ManifestError, UnicodeDecodeError) as exc:
+                    raise RenderFailure(f"cannot read {ctx.rel(kfile)}: {exc}") from None
+                if isinstance(data, dict):
+                    apply_edits(data, options, env, app_dir)
+                    meta = list(data.get("buildMetadata") or [])
+                    if "originAnnotations" not in meta:
+                        strip_origin = True
+                        data["buildMetadata"] = [*meta, "originAnnotations"]
+                    kfile.write_text(dump_yaml(data), encoding="utf-8")
+            elif options:
+                raise RenderFailure(f"no kustomization file in {source.path!r} to apply kustomize options to")
+            try:
+                done = proc.run(argv, cwd=ctx.root, timeout=ctx.config.render_timeout, env=run_env)
+            except ToolError as exc:
+                raise RenderFailure(
+                    "kustomize build failed", command=command, exit_code=exc.returncode, stderr=exc.stderr or str(exc)
+                ) from None
+        finally:
+            if kfile is not None and original is not None:
+                kfile.write_bytes(original)
+    try:
+        docs = load_yaml_stream(done.stdout, file=f"kustomize build {ctx.rel(app_dir)}")
+    except ManifestError as exc:
+        raise RenderFailure(f"kustomize output is not valid YAML: {exc}", command=command) from None
+    fallback = Location(ctx.rel(kfile) if kfile else ctx.rel(app_dir))
+    produced = []
+    for doc in docs:
+        if not isinstance(doc.data, dict):
+            raise RenderFailure("kustomize produced a document that is not an object", command=command)
+        location = _origin(doc.data, app_dir, ctx, strip_origin) or fallback
+        produced.append(Produced(doc.data, location))
+    return produced

@@ -1,0 +1,81 @@
+"""Which kinds are cluster-scoped, and which Argo CD excludes from the desired state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from ..yamlio import load_yaml
+
+
+def group_of(api_version: str) -> str:
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
+
+@cache
+def _builtin() -> Mapping[str, Any]:
+    text = resources.files("reviewer").joinpath("data/scopes.yaml").read_text(encoding="utf-8")
+    data = load_yaml(text, file="reviewer/data/scopes.yaml")
+    assert isinstance(data, Mapping)
+    return data
+
+
+def _split(entries: Iterable[str]) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+    kinds: set[tuple[str, str]] = set()
+    groups: set[str] = set()
+    for entry in entries:
+        group, _, kind = entry.rpartition("/")
+        if kind == "*":
+            groups.add(group)
+        else:
+            kinds.add((group, kind))
+    return frozenset(kinds), frozenset(groups)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeTable:
+    cluster_kinds: frozenset[tuple[str, str]]
+    cluster_groups: frozenset[str]
+    namespaced_kinds: frozenset[tuple[str, str]]
+    excluded_kinds: frozenset[tuple[str, str]]
+    excluded_groups: frozenset[str]
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        cluster_scoped: Iterable[str] = (),
+        namespaced: Iterable[str] = (),
+        crds: Iterable[Mapping[str, Any]] = (),
+    ) -> ScopeTable:
+        data = _builtin()
+        c_kinds, c_groups = _split([*data.get("clusterScoped", []), *cluster_scoped])
+        n_kinds, _ = _split(namespaced)
+        crd_cluster: set[tuple[str, str]] = set()
+        crd_ns: set[tuple[str, str]] = set()
+        for crd in crds:
+            spec = crd.get("spec") if isinstance(crd.get("spec"), Mapping) else None
+            names = spec.get("names") if spec and isinstance(spec.get("names"), Mapping) else None
+            if not spec or not names or not names.get("kind"):
+                continue
+            pair = (str(spec.get("group", "")), str(names["kind"]))
+            (crd_cluster if spec.get("scope") == "Cluster" else crd_ns).add(pair)
+        e_kinds, e_groups = _split(data.get("excluded", []))
+        return cls(
+            cluster_kinds=frozenset((c_kinds | crd_cluster) - n_kinds - crd_ns),
+            cluster_groups=c_groups,
+            namespaced_kinds=frozenset(n_kinds | crd_ns),
+            excluded_kinds=e_kinds,
+            excluded_groups=e_groups,
+        )
+
+    def is_cluster_scoped(self, group: str, kind: str) -> bool:
+        if (group, kind) in self.namespaced_kinds:
+            return False
+        return (group, kind) in self.cluster_kinds or group in self.cluster_groups
+
+    def is_excluded(self, group: str, kind: str) -> bool:
+        return (group, kind) in self.excluded_kinds or group in self.excluded_groups

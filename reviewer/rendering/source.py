@@ -1,0 +1,142 @@
+"""What Argo CD's repo-server does before any tool runs (reference §C.0):
+source-type detection, `.argocd-source*.yaml` overrides, and build-environment substitution."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ..errors import ManifestError, RenderFailure
+from ..records import App, AppSource
+from ..yamlio import load_yaml
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# Only tool fields are merged from override files; repoURL/path/chart/targetRevision are kept
+# (reposerver/repository/repository.go mergeSourceParameters).
+_KEPT = ("repoURL", "path", "chart", "targetRevision", "ref", "name")
+
+
+def resolve_path(root: Path, rel: str | None) -> Path:
+    """The directory of a source path inside the tree; refuses paths that leave it."""
+    text = (rel or ".").strip() or "."
+    if PurePosixPath(text).is_absolute():
+        text = text.lstrip("/") or "."
+    resolved = (root / text).resolve()
+    base = root.resolve()
+    if resolved != base and base not in resolved.parents:
+        raise RenderFailure(f"source path {rel!r} points outside the repository")
+    return resolved
+
+
+def detect_type(source: AppSource, app_dir: Path) -> str:
+    """Argo CD's source type: explicit when exactly one tool block is set, else discovered from files.
+
+    util/app/discovery/discovery.go: `*Chart.yaml` means Helm, a kustomization file means Kustomize
+    (checked in lexical walk order, so Kustomize wins when both exist), otherwise Directory. A chart
+    from a chart repository is Helm. Plugins are not reproducible offline.
+    """
+    explicit = source.explicit_types
+    if len(explicit) > 1:
+        raise RenderFailure(f"multiple application sources defined: {', '.join(explicit)}")
+    if source.chart:
+        return "helm"
+    if explicit:
+        return explicit[0]
+    if not app_dir.is_dir():
+        raise RenderFailure(f"app path {source.path!r} does not exist")
+    names = set(os.listdir(app_dir))
+    if any(n in names for n in KUSTOMIZATION_NAMES):
+        return "kustomize"
+    if any(n.endswith("Chart.yaml") for n in names):
+        return "helm"
+    return "directory"
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, Mapping):
+        return patch
+    result = dict(target) if isinstance(target, Mapping) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = _merge_patch(result.get(key), value)
+    return result
+
+
+def apply_overrides(source: AppSource, app_dir: Path, app_name: str) -> tuple[AppSource, list[str]]:
+    """Merge `.argocd-source.yaml`, then `.argocd-source-<app>.yaml`, into the source's tool fields."""
+    spec: Mapping[str, Any] = source.spec
+    used = []
+    for name in (".argocd-source.yaml", f".argocd-source-{app_name}.yaml"):
+        path = app_dir / name
+        if not path.is_file():
+            continue
+        try:
+            patch = load_yaml(path.read_text(encoding="utf-8"), file=name)
+        except ManifestError as exc:
+            raise RenderFailure(f"cannot read parameter override file {name}: {exc}") from None
+        if patch is None:
+            continue
+        if not isinstance(patch, Mapping):
+            raise RenderFailure(f"parameter override file {name} is not a mapping")
+        merged = _merge_patch(spec, {k: v for k, v in patch.items() if k not in _KEPT})
+        spec = {**merged, **{k: spec[k] for k in _KEPT if k in spec}}
+        used.append(name)
+    if not used:
+        return source, []
+    return (
+        AppSource(
+            repo_url=source.repo_url,
+            path=source.path,
+            target_revision=source.target_revision,
+            chart=source.chart,
+            ref=source.ref,
+            spec=spec,
+            origin=source.origin,
+        ),
+        used,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BuildEnv:
+    """The variables Argo CD substitutes in tool options (repository.go newEnv)."""
+
+    values: Mapping[str, str]
+
+    @classmethod
+    def for_app(cls, app: App, source: AppSource, revision: str) -> BuildEnv:
+        return cls(
+            {
+                "ARGOCD_APP_NAME": app.name,
+                "ARGOCD_APP_NAMESPACE": app.destination.namespace,
+                "ARGOCD_APP_PROJECT_NAME": app.project,
+                "ARGOCD_APP_REVISION": revision,
+                "ARGOCD_APP_REVISION_SHORT": revision[:7],
+                "ARGOCD_APP_REVISION_SHORT_8": revision[:8],
+                "ARGOCD_APP_SOURCE_REPO_URL": source.repo_url,
+                "ARGOCD_APP_SOURCE_PATH": source.path or "",
+                "ARGOCD_APP_SOURCE_TARGET_REVISION": source.target_revision,
+            }
+        )
+
+    def substitute(self, text: str) -> str:
+        """`$VAR` / `${VAR}` as Go's os.Expand in Argo CD's Env.Envsubst: unknown variables become
+        empty and `$$` is an escaped `$`."""
+
+        def repl(m: re.Match[str]) -> str:
+            if m.group(0) == "$$":
+                return "$"
+            name = m.group(1) if m.group(1) is not None else m.group(2)
+            return self.values.get(name, "")
+
+        return _VAR.sub(repl, text)
+
+
+_VAR = re.compile(r"\$\$|\$\{([^}]*)\}|\$([A-Za-z0-9_]+)")

@@ -1,0 +1,77 @@
+"""One revision of the config repo, opened for review: its tree, config, apps and renders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import CONFIG_FILE, Config, load_config
+from .discovery.graph import discover
+from .discovery.repos import RepoIdentity
+from .discovery.scan import crd_api_versions, scan_tree
+from .errors import UsageError
+from .records import App, Discovery, RenderResult
+from .rendering import render_app
+from .rendering.context import RenderContext
+from .rendering.scopes import ScopeTable
+from .trees import WORKTREE, Tree, materialise, remotes
+
+LOCAL_REPO_URL = "https://config-repo.invalid/local"
+
+
+@dataclass
+class RevisionView:
+    tree: Tree
+    config: Config
+    ctx: RenderContext
+    discovery: Discovery
+
+    def render(self, app: App) -> RenderResult:
+        """The app's render, reusing one made during discovery."""
+        cached = self.discovery.renders.get(app.id)
+        return cached if cached is not None else render_app(app, self.ctx)
+
+    def find(self, name: str) -> App:
+        """An app by id (`[cluster/]namespace/name`) or plain name; ambiguity is a usage error."""
+        exact = [a for a in self.discovery.apps if a.id == name]
+        if exact:
+            return exact[0]
+        matches = [a for a in self.discovery.apps if a.name == name or a.id.endswith(f"/{name}")]
+        if not matches:
+            known = ", ".join(a.name for a in self.discovery.apps[:20]) or "none"
+            raise UsageError(f"no app named {name!r} at {self.tree.label} (apps: {known})")
+        if len(matches) > 1:
+            raise UsageError(f"{name!r} is ambiguous; use one of: {', '.join(a.id for a in matches)}")
+        return matches[0]
+
+
+def offline_default() -> bool:
+    return os.environ.get("GITOPS_REVIEWER_OFFLINE", "").lower() in ("1", "true", "yes")
+
+
+@contextmanager
+def open_revision(
+    repo: Path, rev: str = WORKTREE, *, config_path: Path | None = None, offline: bool | None = None
+) -> Iterator[RevisionView]:
+    """Materialise `rev` of the config repo at `repo`, read its config, and discover its apps."""
+    with materialise(repo, rev) as tree:
+        config = load_config(config_path, required=True) if config_path else load_config(tree.root / CONFIG_FILE)
+        urls = [*remotes(repo), *config.repos]
+        identity = RepoIdentity.of(urls or [LOCAL_REPO_URL])
+        scan = scan_tree(tree.root)
+        ctx = RenderContext(
+            root=tree.root,
+            revision=tree.revision,
+            config=config,
+            identity=identity,
+            scopes=ScopeTable.build(
+                cluster_scoped=config.cluster_scoped, namespaced=config.namespaced, crds=scan.crds
+            ),
+            cache_dir=Path(config.chart_cache).expanduser() if config.chart_cache else None,
+            offline=offline_default() if offline is None else offline,
+            crd_api_versions=crd_api_versions(scan.crds),
+        )
+        yield RevisionView(tree=tree, config=config, ctx=ctx, discovery=discover(ctx, scan))

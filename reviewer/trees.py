@@ -1,0 +1,130 @@
+"""Materialise a revision of the config repo (or its working tree) in a private temporary directory.
+
+The user's checkout, index and `.git` are never written to: a revision is checked out through a
+temporary index file into a temporary directory, and the working tree is copied file by file
+(tracked plus untracked-but-not-ignored files, uncommitted edits included).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import proc
+from .errors import GitError, ToolError
+
+WORKTREE = "WORKTREE"
+GIT_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """A materialised revision. `root` is the config repo root (a subdirectory when the repo is one)."""
+
+    root: Path
+    revision: str  # the commit SHA (HEAD's for the working tree)
+    label: str  # what the user asked for: a ref, a SHA or WORKTREE
+    repo_subdir: str  # the config repo's path inside the git repository ("" at the top)
+
+
+def _git(repo: Path, *args: str, env: dict[str, str] | None = None, input: bytes | None = None) -> str:
+    try:
+        done = proc.run(["git", *args], cwd=repo, timeout=GIT_TIMEOUT, env=proc.scrubbed_env(env), input=input)
+    except ToolError as exc:
+        raise GitError(f"git {args[0]} failed in {repo}: {exc.stderr or exc}") from None
+    return done.stdout
+
+
+def git_toplevel(path: Path) -> Path:
+    """The top of the git repository containing `path`."""
+    if not path.exists():
+        raise GitError(f"{path} does not exist")
+    try:
+        out = proc.run(["git", "rev-parse", "--show-toplevel"], cwd=path, env=proc.scrubbed_env())
+    except ToolError:
+        raise GitError(f"{path} is not inside a git repository") from None
+    return Path(out.stdout.strip())
+
+
+def resolve_revision(repo: Path, rev: str) -> str:
+    """The commit SHA of `rev`, or a GitError that names it."""
+    try:
+        out = proc.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=repo, env=proc.scrubbed_env()
+        )
+    except ToolError:
+        raise GitError(f"unknown revision {rev!r} in {repo}") from None
+    return out.stdout.strip()
+
+
+def remotes(repo: Path) -> tuple[str, ...]:
+    """Every fetch/push URL of every remote."""
+    out = _git(repo, "remote", "-v")
+    urls = {line.split()[1] for line in out.splitlines() if len(line.split()) >= 2}
+    return tuple(sorted(urls))
+
+
+def _subdir(top: Path, path: Path) -> str:
+    rel = path.resolve().relative_to(top.resolve())
+    return "" if str(rel) == "." else rel.as_posix()
+
+
+@contextmanager
+def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
+    """Yield a private copy of the config repo at `path` as of `rev` (or the working tree); always cleaned up.
+
+    `path` may be a subdirectory of a git repository: the copy is of that subdirectory.
+    """
+    top = git_toplevel(path)
+    subdir = _subdir(top, path)
+    tmp = Path(tempfile.mkdtemp(prefix="gitops-reviewer-"))
+    try:
+        dest = tmp / "tree"
+        dest.mkdir()
+        if rev == WORKTREE:
+            sha = _head_or_empty(top)
+            _copy_worktree(top, subdir, dest)
+        else:
+            sha = resolve_revision(top, rev)
+            _checkout(top, sha, subdir, dest, tmp / "index")
+        root = dest / subdir if subdir else dest
+        root.mkdir(parents=True, exist_ok=True)
+        yield Tree(root=root, revision=sha, label=rev, repo_subdir=subdir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _head_or_empty(top: Path) -> str:
+    try:
+        return resolve_revision(top, "HEAD")
+    except GitError:
+        return ""
+
+
+def _checkout(top: Path, sha: str, subdir: str, dest: Path, index: Path) -> None:
+    env = {"GIT_INDEX_FILE": str(index)}
+    _git(top, "read-tree", sha, env=env)
+    if not subdir:
+        _git(top, "checkout-index", "--all", "--force", f"--prefix={dest}/", env=env)
+        return
+    names = _git(top, "ls-files", "-z", "--", subdir, env=env)
+    _git(top, "checkout-index", "--force", "--stdin", "-z", f"--prefix={dest}/", env=env, input=names.encode())
+
+
+def _copy_worktree(top: Path, subdir: str, dest: Path) -> None:
+    listing = _git(top, "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", subdir or ".")
+    for rel in sorted(set(filter(None, listing.split("\0")))):
+        src = top / rel
+        if not os.path.lexists(src):
+            continue  # deleted in the working tree but not yet staged
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            os.symlink(os.readlink(src), target)
+        elif src.is_file():
+            shutil.copy2(src, target)

@@ -1,0 +1,168 @@
+"""Reading YAML and JSON manifests: the C loader, size limits, line numbers, and Go-YAML leniency.
+
+Argo CD, kustomize and Helm parse YAML with Go libraries (sigs.k8s.io/yaml over go-yaml). PyYAML is
+stricter in two ways real repos hit (corpus README): a bare `=` scalar, and a duplicated anchor.
+This loader accepts both, as Go does; timestamps stay strings, as they do after Go's YAML-to-JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .errors import ManifestError
+
+MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
+MAX_NODES = 2_000_000  # bounds alias expansion ("billion laughs")
+
+try:
+    _Base: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Base = yaml.SafeLoader
+
+
+class GoLikeLoader(_Base):  # type: ignore[misc]
+    """Safe loader with Go-compatible resolution: `=` is a string, timestamps stay strings."""
+
+
+GoLikeLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+GoLikeLoader.add_constructor("tag:yaml.org,2002:value", yaml.SafeLoader.construct_yaml_str)
+GoLikeLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One document of a YAML stream, with the 1-based line it starts on."""
+
+    data: Any
+    line: int
+
+
+_ANCHOR = re.compile(r"&([^\s\[\]{},]+)")
+
+
+def _dedupe_anchors(text: str) -> str:
+    """Rename re-used anchors so PyYAML accepts them; Go's YAML lets a later anchor shadow an earlier one.
+
+    Each alias after a redefinition refers to the latest definition, as in Go.
+    """
+    if text.count("&") < 2:
+        return text
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for line in text.splitlines(keepends=True):
+        if "&" in line or "*" in line:
+            line = re.sub(r"\*([^\s\[\]{},]+)", lambda m: f"*{m.group(1)}__{seen[m.group(1)]}" if seen.get(m.group(1), 0) > 1 else m.group(0), line)
+
+            def define(m: re.Match[str]) -> str:
+                name = m.group(1)
+                seen[name] = seen.get(name, 0) + 1
+                return f"&{name}__{seen[name]}" if seen[name] > 1 else m.group(0)
+
+            line = _ANCHOR.sub(define, line)
+        out.append(line)
+    return "".join(out)
+
+
+def _count_nodes(value: Any, budget: list[int]) -> None:
+    stack = [value]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ManifestError("document expands to too many nodes (YAML alias bomb?)")
+        if isinstance(item, dict):
+            if id(item) in seen:
+                budget[0] -= len(item)
+                continue
+            seen.add(id(item))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            if id(item) in seen:
+                budget[0] -= len(item)
+                continue
+            seen.add(id(item))
+            stack.extend(item)
+
+
+def _check_size(text: str, file: str | None) -> None:
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise ManifestError(f"file is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB", file=file)
+
+
+def load_yaml_stream(text: str, *, file: str | None = None) -> list[Document]:
+    """Every non-empty document of a YAML stream. Raises ManifestError with file and line on bad input."""
+    _check_size(text, file)
+    return list(_iter_docs(text, file))
+
+
+def _iter_docs(text: str, file: str | None) -> Iterator[Document]:
+    for attempt in (text, None):
+        source = attempt if attempt is not None else _dedupe_anchors(text)
+        loader = GoLikeLoader(source)
+        docs: list[Document] = []
+        try:
+            while loader.check_node():
+                node = loader.get_node()
+                if node is None:
+                    continue
+                line = node.start_mark.line + 1
+                data = loader.construct_document(node)
+                if data is None:
+                    continue
+                _count_nodes(data, [MAX_NODES])
+                docs.append(Document(data, line))
+        except yaml.composer.ComposerError as exc:
+            if attempt is not None and "found duplicate anchor" in str(exc):
+                continue
+            raise _manifest_error(exc, file) from None
+        except yaml.YAMLError as exc:
+            raise _manifest_error(exc, file) from None
+        except RecursionError:
+            raise ManifestError("document is nested too deeply", file=file) from None
+        finally:
+            loader.dispose()
+        yield from docs
+        return
+
+
+def _manifest_error(exc: yaml.YAMLError, file: str | None) -> ManifestError:
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return ManifestError(f"invalid YAML: {problem}", file=file, line=line)
+
+
+def load_json(text: str, *, file: str | None = None) -> Any:
+    _check_size(text, file)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ManifestError(f"invalid JSON: {exc.msg}", file=file, line=exc.lineno) from None
+
+
+def load_yaml(text: str, *, file: str | None = None) -> Any:
+    """A single-document YAML file (values files, config). An empty file is None."""
+    docs = load_yaml_stream(text, file=file)
+    if len(docs) > 1:
+        raise ManifestError("expected one YAML document, found several", file=file, line=docs[1].line)
+    return docs[0].data if docs else None
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+try:
+    _Dumper: type = yaml.CSafeDumper
+except AttributeError:  # pragma: no cover
+    _Dumper = yaml.SafeDumper
