@@ -48,12 +48,36 @@ class Config:
 
 
 _TOP = {"repos", "clusters", "apps", "scopes", "render"}
-_RENDER = {"timeout", "kubeVersion", "apiVersions", "kustomizeBuildOptions", "allowKustomizePlugins",
-           "allowRemoteBases", "chartCache"}
+_RENDER = {
+    "timeout",
+    "kubeVersion",
+    "apiVersions",
+    "kustomizeBuildOptions",
+    "allowKustomizePlugins",
+    "allowRemoteBases",
+    "chartCache",
+}
 _CLUSTER = {"name", "server", "labels", "annotations", "project", "kubeVersion", "apiVersions"}
-_APP = {"name", "path", "repoURL", "targetRevision", "chart", "namespace", "server", "destinationName",
-        "project", "helm", "kustomize", "directory", "plugin", "syncPolicy", "ignoreDifferences",
-        "finalizers", "sources", "controlPlane"}
+_APP = {
+    "name",
+    "path",
+    "repoURL",
+    "targetRevision",
+    "chart",
+    "namespace",
+    "server",
+    "destinationName",
+    "project",
+    "helm",
+    "kustomize",
+    "directory",
+    "plugin",
+    "syncPolicy",
+    "ignoreDifferences",
+    "finalizers",
+    "sources",
+    "controlPlane",
+}
 
 
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:
@@ -75,7 +99,9 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 def _check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
+        )
 
 
 def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
@@ -96,7 +122,9 @@ def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
                 name=str(c["name"]),
                 server=str(c["server"]),
                 labels={str(k): str(v) for k, v in _mapping(c.get("labels"), "labels").items()},
-                annotations={str(k): str(v) for k, v in _mapping(c.get("annotations"), "annotations").items()},
+                annotations={
+                    str(k): str(v) for k, v in _mapping(c.get("annotations"), "annotations").items()
+                },
                 project=str(c.get("project") or ""),
                 kube_version=str(c.get("kubeVersion") or ""),
                 api_versions=_strings(c.get("apiVersions"), f"{source}: clusters[{i}].apiVersions"),
@@ -122,7 +150,9 @@ def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
         kube_version=str(render.get("kubeVersion") or DEFAULT_KUBE_VERSION).lstrip("v"),
         api_versions=_strings(render.get("apiVersions"), f"{source}: render.apiVersions"),
         render_timeout=timeout,
-        kustomize_build_options=_strings(render.get("kustomizeBuildOptions"), f"{source}: render.kustomizeBuildOptions"),
+        kustomize_build_options=_strings(
+            render.get("kustomizeBuildOptions"), f"{source}: render.kustomizeBuildOptions"
+        ),
         allow_kustomize_plugins=bool(render.get("allowKustomizePlugins", False)),
         allow_remote_bases=bool(render.get("allowRemoteBases", False)),
         chart_cache=str(render.get("chartCache") or ""),

@@ -58,7 +58,9 @@ def open_revision(
 ) -> Iterator[RevisionView]:
     """Materialise `rev` of the config repo at `repo`, read its config, and discover its apps."""
     with materialise(repo, rev) as tree:
-        config = load_config(config_path, required=True) if config_path else load_config(tree.root / CONFIG_FILE)
+        config = (
+            load_config(config_path, required=True) if config_path else load_config(tree.root / CONFIG_FILE)
+        )
         urls = [*remotes(repo), *config.repos]
         identity = RepoIdentity.of(urls or [LOCAL_REPO_URL])
         scan = scan_tree(tree.root)

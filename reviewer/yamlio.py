@@ -31,7 +31,11 @@ class GoLikeLoader(_Base):  # type: ignore[misc]
 
 
 GoLikeLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value")]
+    first: [
+        (tag, rx)
+        for tag, rx in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 GoLikeLoader.add_constructor("tag:yaml.org,2002:value", yaml.SafeLoader.construct_yaml_str)
@@ -60,7 +64,11 @@ def _dedupe_anchors(text: str) -> str:
     out: list[str] = []
     for line in text.splitlines(keepends=True):
         if "&" in line or "*" in line:
-            line = re.sub(r"\*([^\s\[\]{},]+)", lambda m: f"*{m.group(1)}__{seen[m.group(1)]}" if seen.get(m.group(1), 0) > 1 else m.group(0), line)
+            line = re.sub(
+                r"\*([^\s\[\]{},]+)",
+                lambda m: f"*{m.group(1)}__{seen[m.group(1)]}" if seen.get(m.group(1), 0) > 1 else m.group(0),
+                line,
+            )
 
             def define(m: re.Match[str]) -> str:
                 name = m.group(1)
@@ -73,24 +81,16 @@ def _dedupe_anchors(text: str) -> str:
 
 
 def _count_nodes(value: Any, budget: list[int]) -> None:
+    """Count nodes as consumers will see them, aliases expanded; stop once over budget."""
     stack = [value]
-    seen: set[int] = set()
     while stack:
         item = stack.pop()
         budget[0] -= 1
         if budget[0] < 0:
             raise ManifestError("document expands to too many nodes (YAML alias bomb?)")
         if isinstance(item, dict):
-            if id(item) in seen:
-                budget[0] -= len(item)
-                continue
-            seen.add(id(item))
             stack.extend(item.values())
         elif isinstance(item, list):
-            if id(item) in seen:
-                budget[0] -= len(item)
-                continue
-            seen.add(id(item))
             stack.extend(item)
 
 

@@ -71,7 +71,10 @@ def _table(rows: list[dict[str, Any]]) -> str:
         for r in rows
     ]
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *body, strict=False)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in [headers, *body]]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+        for line in [headers, *body]
+    ]
     return "\n".join(lines)
 
 
@@ -108,7 +111,10 @@ def apps_command(repo: Path, rev: str, config_path: Path | None, offline: bool |
                 "warnings": list(view.discovery.warnings),
                 "errors": [
                     {"app": e.app, "message": str(e)}
-                    for e in [*view.discovery.errors, *(e for r in view.discovery.renders.values() for e in r.errors)]
+                    for e in [
+                        *view.discovery.errors,
+                        *(e for r in view.discovery.renders.values() for e in r.errors),
+                    ]
                 ],
             }
             click.echo(json.dumps(payload, indent=2))

@@ -34,7 +34,13 @@ def result_json(result: RenderResult) -> dict[str, Any]:
         "hooks": [_resource_json(r) for r in result.hooks],
         "warnings": list(result.warnings),
         "errors": [
-            {"message": e.message, "command": e.command, "exitCode": e.exit_code, "stderr": e.stderr, "source": e.source}
+            {
+                "message": e.message,
+                "command": e.command,
+                "exitCode": e.exit_code,
+                "stderr": e.stderr,
+                "source": e.source,
+            }
             for e in result.errors
         ],
     }
@@ -49,13 +55,17 @@ def result_yaml(result: RenderResult) -> str:
     for r in result.resources:
         parts.append(f"---\n# source: {r.location or '?'}\n{dump_yaml(dict(r.body)).rstrip()}")
     for r in result.hooks:
-        parts.append(f"---\n# hook ({','.join(r.hook_phases)}), source: {r.location or '?'}\n{dump_yaml(dict(r.body)).rstrip()}")
+        parts.append(
+            f"---\n# hook ({','.join(r.hook_phases)}), source: {r.location or '?'}\n{dump_yaml(dict(r.body)).rstrip()}"
+        )
     return "\n".join(parts) + "\n"
 
 
 @click.command("render")
 @revision_options
-@click.option("--app", "app_name", default=None, help="Render only this app (name or [cluster/]namespace/name).")
+@click.option(
+    "--app", "app_name", default=None, help="Render only this app (name or [cluster/]namespace/name)."
+)
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 def render_command(
     repo: Path, rev: str, config_path: Path | None, offline: bool | None, app_name: str | None, fmt: str
@@ -65,7 +75,11 @@ def render_command(
         apps = [view.find(app_name)] if app_name else list(view.discovery.apps)
         results = [view.render(app) for app in apps]
         if fmt == "json":
-            click.echo(json.dumps({"revision": view.tree.revision, "apps": [result_json(r) for r in results]}, indent=2))
+            click.echo(
+                json.dumps(
+                    {"revision": view.tree.revision, "apps": [result_json(r) for r in results]}, indent=2
+                )
+            )
         else:
             click.echo("\n".join(result_yaml(r) for r in results), nl=False)
         failed = any(r.errors for r in results) or bool(view.discovery.errors)

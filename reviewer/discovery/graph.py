@@ -67,7 +67,9 @@ class _Graph:
                 kind = detect_type(source, app_dir)
             except RenderFailure:
                 continue
-            directory = source.spec.get("directory") if isinstance(source.spec.get("directory"), Mapping) else {}
+            directory = (
+                source.spec.get("directory") if isinstance(source.spec.get("directory"), Mapping) else {}
+            )
             recursive = kind != "directory" or bool(directory and directory.get("recurse"))
             out.append((app_dir, recursive))
         return out
@@ -134,7 +136,9 @@ class _Graph:
             self.warnings.append(f"{where}{exc}; skipped")
             return None
 
-    def expand_appset(self, doc: Mapping[str, Any], location: Location | None, parent: App | None) -> list[App]:
+    def expand_appset(
+        self, doc: Mapping[str, Any], location: Location | None, parent: App | None
+    ) -> list[App]:
         from .appsets import expand_appset
 
         meta = doc.get("metadata") if isinstance(doc.get("metadata"), Mapping) else {}
@@ -166,7 +170,9 @@ class _Graph:
 
     def add(self, app: App, ancestors: tuple[str, ...]) -> None:
         if app.id in ancestors:
-            self.warnings.append(f"app-of-apps cycle: {' -> '.join((*ancestors, app.id))}; not expanded again")
+            self.warnings.append(
+                f"app-of-apps cycle: {' -> '.join((*ancestors, app.id))}; not expanded again"
+            )
             return
         existing = self.apps.get(app.id)
         if existing is not None:
@@ -190,7 +196,10 @@ class _Graph:
         if result.errors:
             return  # its children are unknown: the render error says so (fail closed)
         for resource in result.resources:
-            if resource.key.group != "argoproj.io" or resource.key.kind not in ("Application", "ApplicationSet"):
+            if resource.key.group != "argoproj.io" or resource.key.kind not in (
+                "Application",
+                "ApplicationSet",
+            ):
                 continue
             if resource.location:
                 self.produced_files.add((resource.location.file, resource.location.line))
@@ -209,7 +218,9 @@ class _Graph:
                     self.add(generated, (*ancestors, app.id))
 
 
-def discover(ctx: RenderContext, scan: Scan, *, render: Callable[[App, RenderContext], RenderResult] = render_app) -> Discovery:
+def discover(
+    ctx: RenderContext, scan: Scan, *, render: Callable[[App, RenderContext], RenderResult] = render_app
+) -> Discovery:
     """All apps of the tree in `ctx`, with the renders done along the way (reusable by the caller)."""
     graph = _Graph(ctx=ctx, scan=scan, render=render)
     graph.warnings.extend(scan.warnings)
@@ -218,7 +229,9 @@ def discover(ctx: RenderContext, scan: Scan, *, render: Callable[[App, RenderCon
     for entry in ctx.config.apps:
         manifest = config_app_manifest(entry, f"https://{default_url}" if default_url else "")
         app = graph.parse(
-            manifest, Location(ctx.config.source or ".gitops-reviewer.yaml"), control_plane=str(entry.get("controlPlane") or "")
+            manifest,
+            Location(ctx.config.source or ".gitops-reviewer.yaml"),
+            control_plane=str(entry.get("controlPlane") or ""),
         )
         if app:
             candidates.append((None, app))
@@ -238,37 +251,91 @@ def discover(ctx: RenderContext, scan: Scan, *, render: Callable[[App, RenderCon
     all_claims = [(app, graph.claims(app)) for _, app in [*candidates, *generated]]
     root = ctx.root.resolve()
 
-    def claimed_by(doc: ArgoDoc, own: App | None) -> App | None:
+    def claimed_by(doc: ArgoDoc, own: App | None) -> list[App]:
         path = (root / doc.location.file).resolve()
+        owners = []
         for app, claims in all_claims:
-            if own is not None and app is own:
-                continue
             if own is None and app.defined_in == doc.location and app.generator:
                 continue  # an ApplicationSet's own output
             for directory, recursive in claims:
                 if path.parent == directory or (recursive and directory in path.parents):
-                    return app
-        return None
+                    owners.append(app)
+                    break
+        return owners
 
-    claimed: dict[Location, App] = {}
-    for doc, app in candidates:
-        if doc is not None:
-            owner = claimed_by(doc, app)
-            if owner is not None:
-                claimed[doc.location] = owner
+    claimers: dict[Location, list[App]] = {}
+    apps_at: dict[Location, list[App]] = {}
+    for maybe_doc, app in [*candidates, *generated]:
+        if maybe_doc is not None:
+            apps_at.setdefault(maybe_doc.location, []).append(app)
+    for maybe_doc, app in candidates:
+        if maybe_doc is not None:
+            owners = claimed_by(maybe_doc, app)
+            if owners:
+                claimers[maybe_doc.location] = owners
     for set_doc in appset_docs:
-        owner = claimed_by(set_doc, None)
-        if owner is not None:
-            claimed[set_doc.location] = owner
+        owners = claimed_by(set_doc, None)
+        if owners:
+            claimers[set_doc.location] = owners
 
-    roots = [app for doc, app in candidates if doc is None or doc.location not in claimed]
-    roots += [app for doc, app in generated if doc.location not in claimed]
+    roots = [app for doc, app in candidates if doc is None or doc.location not in claimers]
+    roots += [app for doc, app in generated if doc.location not in claimers]
     for app in roots:
         graph.add(app, ())
 
-    for location, owner in sorted(claimed.items(), key=lambda item: str(item[0])):
+    # Self-managing loops (Argo CD's own Application inside a tree it syncs: A renders B renders A) have
+    # no unclaimed document; and when a parent fails to render, the child Applications already in the
+    # cluster keep syncing. So a claimed document that no successfully rendered app accounts for is
+    # reviewed as a root, preferring an app that contains its own manifest (the loop's entry point).
+    def accounted(owner: App) -> bool:
+        return owner.id in graph.apps and not (owner.id in graph.renders and graph.renders[owner.id].errors)
+
+    def orphaned(location: Location) -> bool:
+        seen: set[Location] = set()
+        stack = [location]
+        while stack:
+            loc = stack.pop()
+            if loc in seen:
+                continue
+            seen.add(loc)
+            for owner in claimers.get(loc, []):
+                if accounted(owner):
+                    return False
+                if owner.id not in graph.apps and owner.defined_in is not None:
+                    stack.append(owner.defined_in)
+        return True
+
+    def self_managing(loc: Location) -> bool:
+        return any(a in claimers[loc] for a in apps_at.get(loc, []))
+
+    for _ in range(len(claimers)):
+        pending = [
+            loc
+            for loc in claimers
+            if not any(a.id in graph.apps for a in apps_at.get(loc, [])) and orphaned(loc)
+        ]
+        if not pending:
+            break
+        start = min(pending, key=lambda loc: (not self_managing(loc), str(loc)))
+        failed = [o.id for o in claimers[start] if o.id in graph.apps]
+        for app in apps_at.get(start, []):
+            if failed:
+                graph.warnings.append(
+                    f"{app.id}: its parent {failed[0]} failed to render, so whether it still produces this "
+                    "Application is unknown; reviewed as a root"
+                )
+            else:
+                graph.warnings.append(
+                    f"{app.id} is part of a self-managing app-of-apps loop; treated as a root"
+                )
+            graph.add(app, ())
+
+    for location, owners in sorted(claimers.items(), key=lambda item: str(item[0])):
         if (location.file, location.line) in graph.produced_files:
             continue
+        if any(a.id in graph.apps for a in apps_at.get(location, [])):
+            continue
+        owner = next((o for o in owners if o.id in graph.apps), owners[0])
         if owner.id not in graph.apps:
             reason = f"inside the source of {owner.id}, which is not itself live"
         elif owner.id in graph.renders and graph.renders[owner.id].errors:

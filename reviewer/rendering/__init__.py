@@ -107,7 +107,9 @@ def render_app(app: App, ctx: RenderContext) -> RenderResult:
             )
             continue
         except ReviewerError as exc:
-            errors.append(RenderError(app=app.id, message=str(exc), source=index if len(app.sources) > 1 else None))
+            errors.append(
+                RenderError(app=app.id, message=str(exc), source=index if len(app.sources) > 1 else None)
+            )
             continue
         types.append(kind)
         produced.extend(docs)

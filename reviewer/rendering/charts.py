@@ -43,7 +43,9 @@ def pull_chart(source: AppSource, ctx: RenderContext) -> Path:
     version = source.target_revision if source.target_revision not in ("", "HEAD") else None
     label = f"{source.repo_url} {source.chart}@{version or 'latest'}"
     if ctx.offline:
-        raise RenderFailure(f"chart {label} is not in this repository and network fetches are off (--offline)")
+        raise RenderFailure(
+            f"chart {label} is not in this repository and network fetches are off (--offline)"
+        )
     ref, repo_url = chart_reference(source)
     cacheable = bool(version and _EXACT.match(version))
     cache_root = ctx.cache_dir or default_cache_dir()

@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ..errors import ManifestError, RenderFailure
 from ..records import App, AppSource, Location
-from ..yamlio import load_json, load_yaml_stream
+from ..yamlio import GoLikeLoader, load_json, load_yaml_stream
 from .context import RenderContext
 from .globs import gobwas_match
 from .manifests import Produced
@@ -42,30 +44,54 @@ def _looks_like_manifest(text: str) -> bool:
     return "apiVersion:" in text and "kind:" in text and "metadata:" in text
 
 
+def _is_object(data: Any) -> bool:
+    """What k8s' YAMLOrJSONDecoder accepts as an Unstructured: a mapping with a kind (apiVersion is not
+    checked there; a missing one is reported later, for the object)."""
+    return isinstance(data, Mapping) and isinstance(data.get("kind"), str) and bool(data.get("kind"))
+
+
+def _objects_before_error(text: str) -> bool:
+    """Whether the stream yields a Kubernetes object before the document that fails to parse."""
+    loader = GoLikeLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            return _is_object(loader.construct_document(node))
+    except yaml.YAMLError:
+        return False
+    finally:
+        loader.dispose()
+    return False
+
+
 def _yaml_objects(text: str, rel: str) -> list[Produced]:
-    """getObjsFromYAMLOrJson: a file with any bad document fails if it produced objects before the
+    """getObjsFromYAMLOrJSON: a file with any bad document fails if it produced objects before the
     error or looks like a manifest; otherwise it is an unrelated YAML file and is ignored."""
     produced: list[Produced] = []
     try:
         docs = load_yaml_stream(text, file=rel)
     except ManifestError as exc:
-        if _looks_like_manifest(text):
+        if _looks_like_manifest(text) or _objects_before_error(text):
             raise RenderFailure(f"failed to unmarshal {rel}: {exc}") from None
         return []
     for doc in docs:
         data = doc.data
-        if not isinstance(data, Mapping) or not data.get("kind") or not data.get("apiVersion"):
+        if not _is_object(data):
             if produced or _looks_like_manifest(text):
                 raise RenderFailure(
                     f"failed to unmarshal {rel}:{doc.line}: document is not a Kubernetes object "
-                    "(apiVersion and kind are required)"
+                    "(Object 'Kind' is missing)"
                 )
             return []
         produced.append(Produced(data, Location(rel, doc.line)))
     return produced
 
 
-def _jsonnet(path: Path, rel: str, app_dir: Path, spec: Mapping[str, Any], env: BuildEnv, ctx: RenderContext) -> list[Produced]:
+def _jsonnet(
+    path: Path, rel: str, app_dir: Path, spec: Mapping[str, Any], env: BuildEnv, ctx: RenderContext
+) -> list[Produced]:
     try:
         import _gojsonnet  # the Go implementation Argo CD itself uses (google/go-jsonnet)
     except ImportError:  # pragma: no cover - dependency of the package
@@ -73,7 +99,13 @@ def _jsonnet(path: Path, rel: str, app_dir: Path, spec: Mapping[str, Any], env: 
     options = spec.get("jsonnet") if isinstance(spec.get("jsonnet"), Mapping) else {}
     assert isinstance(options, Mapping)
     jpaths = [str(app_dir)] + [str(resolve_path(ctx.root, str(lib))) for lib in options.get("libs") or []]
-    kwargs: dict[str, Any] = {"jpathdir": jpaths, "ext_vars": {}, "ext_codes": {}, "tla_vars": {}, "tla_codes": {}}
+    kwargs: dict[str, Any] = {
+        "jpathdir": jpaths,
+        "ext_vars": {},
+        "ext_codes": {},
+        "tla_vars": {},
+        "tla_codes": {},
+    }
     for field, plain, code in (("extVars", "ext_vars", "ext_codes"), ("tlas", "tla_vars", "tla_codes")):
         for var in options.get(field) or []:
             if not isinstance(var, Mapping) or "name" not in var:
@@ -83,7 +115,9 @@ def _jsonnet(path: Path, rel: str, app_dir: Path, spec: Mapping[str, Any], env: 
     try:
         out = _gojsonnet.evaluate_file(str(path), **kwargs)
     except RuntimeError as exc:
-        raise RenderFailure(f"failed to evaluate jsonnet {rel}: {str(exc).strip()}") from None
+        # The message names files by their path in the private tree; show them relative to the repo.
+        message = str(exc).strip().replace(f"{ctx.root.resolve()}/", "").replace(f"{ctx.root}/", "")
+        raise RenderFailure(f"failed to evaluate jsonnet {rel}: {message}") from None
     data = json.loads(out)
     items = data if isinstance(data, list) else [data]
     result = []
@@ -95,7 +129,12 @@ def _jsonnet(path: Path, rel: str, app_dir: Path, spec: Mapping[str, Any], env: 
 
 
 def render_directory(
-    app: App, source: AppSource, app_dir: Path, env: BuildEnv, ctx: RenderContext, refs: Mapping[str, Path],
+    app: App,
+    source: AppSource,
+    app_dir: Path,
+    env: BuildEnv,
+    ctx: RenderContext,
+    refs: Mapping[str, Path],
     warnings: list[str],
 ) -> list[Produced]:
     """Every manifest file of the app path (recursively when asked), filtered by include/exclude."""
@@ -116,7 +155,9 @@ def render_directory(
             if not real.exists():
                 continue  # Argo CD logs "destination of symlink is missing" and skips it
             if real != root and root not in real.parents:
-                raise RenderFailure(f"illegal filepath in symlink at {rel_to_app!r}: it leaves the repository")
+                raise RenderFailure(
+                    f"illegal filepath in symlink at {rel_to_app!r}: it leaves the repository"
+                )
         if not real.is_file():
             continue
         if exclude and gobwas_match(exclude, rel_to_app):
@@ -124,22 +165,29 @@ def render_directory(
         if include and not gobwas_match(include, rel_to_app):
             continue
         rel = ctx.rel(path)
+        try:
+            raw = real.read_bytes()
+        except OSError as exc:
+            raise RenderFailure(f"cannot read {rel}: {exc}") from None
+        # getPotentiallyValidManifestFile: the marker skips any matching file, Jsonnet included.
+        if SKIP_MARKER.encode() in raw:
+            continue
         if path.name.endswith(".jsonnet"):
             produced.extend(_jsonnet(real, rel, app_dir, spec, env, ctx))
             continue
         try:
-            text = real.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
             raise RenderFailure(f"cannot read {rel}: {exc}") from None
-        if SKIP_MARKER in text:
-            continue
         if path.name.endswith(".json"):
             try:
                 data = load_json(text, file=rel)
             except ManifestError as exc:
                 raise RenderFailure(f"failed to unmarshal {rel}: {exc}") from None
             if not isinstance(data, Mapping):
-                raise RenderFailure(f"failed to unmarshal {rel}: only single objects are allowed in JSON files")
+                raise RenderFailure(
+                    f"failed to unmarshal {rel}: only single objects are allowed in JSON files"
+                )
             produced.append(Produced(data, Location(rel, 1)))
             continue
         produced.extend(_yaml_objects(text, rel))

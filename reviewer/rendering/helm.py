@@ -24,7 +24,7 @@ from ..errors import ManifestError, RenderFailure, ToolError
 from ..records import App, AppSource, Location
 from ..yamlio import dump_yaml, load_yaml, load_yaml_stream
 from .context import RenderContext
-from .globs import doublestar_match, has_magic
+from .globs import doublestar_glob, doublestar_valid, has_magic
 from .manifests import Produced
 from .source import BuildEnv
 
@@ -88,54 +88,130 @@ class HelmTemplate:
 
 
 def _escape_set(value: str) -> str:
-    """Argo CD escapes commas in parameter values unless the value is a `{...}` list (cleanSetParameters)."""
+    """util/helm/cmd.go cleanSetParameters: commas are escaped (an already escaped `\\,` is left alone)
+    unless the value is a `{...}` list."""
     if value.startswith("{") and value.endswith("}"):
         return value
-    return value.replace(",", "\\,")
+    out: list[str] = []
+    prev = ""
+    for ch in value:
+        out.append("\\," if ch == "," and prev != "\\" else ch)
+        prev = ch
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _FileScope:
+    """Where a value file may be: relative paths start at `base`, `/x` at `root`, nothing leaves `root`."""
+
+    base: Path
+    root: Path
+
+
+def _inside(path: Path, root: Path) -> bool:
+    resolved, top = path.resolve(), root.resolve()
+    return resolved == top or top in resolved.parents
+
+
+def _value_file_scope(
+    raw: str,
+    chart_dir: Path,
+    repo_root: Path,
+    refs: Mapping[str, Path],
+    declared_refs: frozenset[str],
+    env: BuildEnv,
+) -> tuple[_FileScope, str]:
+    """The scope and the env-substituted path of one `valueFiles` / `fileParameters` entry.
+
+    repository.go getReferencedSource: an entry starting with `$<ref>/` where `<ref>` is a `ref` source
+    of the app resolves in that source's repository, and is env-substituted only after that;
+    anything else is env-substituted first and resolved against the chart directory.
+    """
+    if raw.startswith("$"):
+        ref = raw[1:].split("/", 1)[0]
+        if ref in refs:
+            rest = "/".join(["", *raw.split("/")[1:]])
+            return _FileScope(refs[ref], refs[ref]), env.substitute(rest)
+        if ref in declared_refs:
+            raise RenderFailure(
+                f"value file {raw}: the `ref: {ref}` source is another Git repository, which is not fetched"
+            )
+    return _FileScope(chart_dir, repo_root), env.substitute(raw)
+
+
+def _resolve_in_scope(text: str, scope: _FileScope) -> Path:
+    """pathutil.ResolveValueFilePathOrUrl: `/x` is relative to the root, anything else to the base."""
+    return (scope.root / text.lstrip("/")) if text.startswith("/") else (scope.base / text)
 
 
 def _expand_value_files(
-    entries: Sequence[Any], chart_dir: Path, root: Path, refs: Mapping[str, Path], env: BuildEnv, ignore_missing: bool
+    entries: Sequence[Any],
+    chart_dir: Path,
+    repo_root: Path,
+    refs: Mapping[str, Path],
+    declared_refs: frozenset[str],
+    env: BuildEnv,
+    ignore_missing: bool,
 ) -> tuple[list[Path], list[str]]:
-    files: list[Path] = []
+    """`helm.valueFiles` as Argo CD resolves them (docs/user-guide/helm.md "Values Files" and "Glob
+    Patterns in Value Files"): globs expand in place in doublestar order; a file is passed once, an
+    explicit entry taking the position over a glob match; nothing may leave the repository."""
+    raws = [str(r) for r in entries]
+    resolved: list[tuple[str, list[Path], bool]] = []
     warnings: list[str] = []
-    for raw in entries:
-        text = env.substitute(str(raw))
+    for raw in raws:
+        scope, text = _value_file_scope(raw, chart_dir, repo_root, refs, declared_refs, env)
         if _URL.match(text):
             raise RenderFailure(f"value file {text} is a URL; remote value files are not fetched")
-        base, rest = chart_dir, text
-        if text.startswith("$"):
-            ref, _, rest = text[1:].partition("/")
-            if ref not in refs:
-                raise RenderFailure(f"value file {text}: no source with `ref: {ref}` in this app")
-            base = refs[ref]
-        candidate = (base / rest) if not rest.startswith("/") else (root / rest.lstrip("/"))
-        scope = base if text.startswith("$") else root
-        if has_magic(rest):
-            anchor = scope.resolve()
-            pattern = candidate.resolve().relative_to(anchor).as_posix() if candidate.is_absolute() else rest
-            matches = sorted(
-                p for p in anchor.rglob("*") if p.is_file() and doublestar_match(pattern, p.relative_to(anchor).as_posix())
-            )
-            if not matches:
-                if ignore_missing:
-                    warnings.append(f"value file glob {text} matched nothing (ignored: ignoreMissingValueFiles)")
-                    continue
-                raise RenderFailure(f"value file glob {text} matched no files")
-            files.extend(m for m in matches if m not in files)
+        if has_magic(text):
+            resolved.append((raw, _expand_glob(text, scope), True))
             continue
-        resolved = candidate.resolve()
-        if resolved != scope.resolve() and scope.resolve() not in resolved.parents:
+        path = _resolve_in_scope(text, scope)
+        if not _inside(path, scope.root):
             raise RenderFailure(f"value file {text} resolves outside the repository")
-        if not resolved.is_file():
+        resolved.append((raw, [path.resolve()], False))
+    explicit = {paths[0] for _, paths, is_glob in resolved if not is_glob}
+    files: list[Path] = []
+    for raw, paths, is_glob in resolved:
+        if is_glob:
+            if not paths:
+                if ignore_missing:
+                    warnings.append(
+                        f"values file glob {raw!r} matched no files (ignored: ignoreMissingValueFiles)"
+                    )
+                    continue
+                raise RenderFailure(f"values file glob {raw!r} matched no files")
+            files.extend(p for p in paths if p not in explicit and p not in files)
+            continue
+        path = paths[0]
+        if not path.is_file():
             if ignore_missing:
-                warnings.append(f"value file {text} does not exist (ignored: ignoreMissingValueFiles)")
+                warnings.append(f"value file {raw} does not exist (ignored: ignoreMissingValueFiles)")
                 continue
-            raise RenderFailure(f"value file {text} does not exist")
-        if resolved in files:
-            files.remove(resolved)  # an explicit entry wins the position over a glob match
-        files.append(resolved)
+            raise RenderFailure(f"value file {raw} does not exist")
+        if path not in files:
+            files.append(path)
     return files, warnings
+
+
+def _expand_glob(text: str, scope: _FileScope) -> list[Path]:
+    """The files a value-file glob matches, in doublestar order; matches outside the root are refused."""
+    anchor = scope.root if text.startswith("/") else scope.base
+    pattern = text.lstrip("/") if text.startswith("/") else text
+    # Resolve leading `..` segments against the anchor, as Argo CD resolves the pattern's base path.
+    parts = pattern.split("/")
+    while parts and parts[0] in ("..", "."):
+        anchor = anchor.parent if parts[0] == ".." else anchor
+        parts = parts[1:]
+    if not _inside(anchor, scope.root):
+        raise RenderFailure(f"values file glob {text!r} resolves outside the repository")
+    if not doublestar_valid("/".join(parts)):
+        raise RenderFailure(f"values file glob {text!r} is not a valid pattern")
+    matches = doublestar_glob(anchor, "/".join(parts))
+    outside = [m for m in matches if not _inside(m, scope.root)]
+    if outside:
+        raise RenderFailure(f"values file glob {text!r} matches a symlink that leaves the repository")
+    return [m.resolve() for m in matches]
 
 
 def build_template(
@@ -152,12 +228,18 @@ def build_template(
     assert isinstance(helm, Mapping)
     release = str(helm.get("releaseName") or app.name)
     if len(release) > MAX_RELEASE_NAME:
-        raise RenderFailure(f"release name {release!r} exceeds Helm's maximum of {MAX_RELEASE_NAME} characters")
+        raise RenderFailure(
+            f"release name {release!r} exceeds Helm's maximum of {MAX_RELEASE_NAME} characters"
+        )
+    # A pulled chart is its own repository root (repository.go runs helmTemplate in the extracted chart).
+    repo_root = ctx.root if _inside(chart_dir, ctx.root) else chart_dir
+    declared_refs = frozenset(s.ref for s in app.sources if s.ref)
     value_files, warnings = _expand_value_files(
         list(helm.get("valueFiles") or []),
         chart_dir,
-        ctx.root,
+        repo_root,
         refs,
+        declared_refs,
         env,
         bool(helm.get("ignoreMissingValueFiles")),
     )
@@ -176,23 +258,29 @@ def build_template(
             if parsed is not None and not isinstance(parsed, Mapping):
                 raise RenderFailure("helm.values must be a YAML mapping")
             inline = parsed
-    sets: list[str] = []
-    set_strings: list[str] = []
+    # repository.go keeps parameters in a map by name (the last one wins), then env-substitutes them.
+    sets: dict[str, str] = {}
+    set_strings: dict[str, str] = {}
     for param in helm.get("parameters") or []:
         if not isinstance(param, Mapping) or not param.get("name"):
             raise RenderFailure("helm.parameters entries need a name")
-        value = env.substitute(str(param.get("value", "")))
-        arg = f"{param['name']}={_escape_set(value)}"
-        (set_strings if param.get("forceString") else sets).append(arg)
-    set_files = []
+        target = set_strings if param.get("forceString") else sets
+        target[str(param["name"])] = env.substitute(str(param.get("value", "")))
+    set_files: dict[str, str] = {}
     for param in helm.get("fileParameters") or []:
         if not isinstance(param, Mapping) or not param.get("name") or not param.get("path"):
             raise RenderFailure("helm.fileParameters entries need name and path")
-        path_text = env.substitute(str(param["path"]))
-        found, _ = _expand_value_files([path_text], chart_dir, ctx.root, refs, env, False)
-        set_files.append(f"{param['name']}={found[0]}")
+        scope, text = _value_file_scope(str(param["path"]), chart_dir, repo_root, refs, declared_refs, env)
+        path = _resolve_in_scope(text, scope)
+        if not _inside(path, scope.root):
+            raise RenderFailure(f"helm.fileParameters path {text} resolves outside the repository")
+        if not path.is_file():
+            raise RenderFailure(f"helm.fileParameters path {param['path']} does not exist")
+        set_files[str(param["name"])] = str(path.resolve())
     cluster = _cluster_for(app, ctx)
-    kube_version = str(helm.get("kubeVersion") or (cluster.kube_version if cluster else "") or ctx.config.kube_version)
+    kube_version = str(
+        helm.get("kubeVersion") or (cluster.kube_version if cluster else "") or ctx.config.kube_version
+    )
     api_versions = tuple(str(a) for a in helm.get("apiVersions") or ()) or _api_versions(ctx, cluster)
     return (
         HelmTemplate(
@@ -204,9 +292,9 @@ def build_template(
             api_versions=api_versions,
             value_files=tuple(value_files),
             inline_values=inline,
-            set_values=tuple(sets),
-            set_strings=tuple(set_strings),
-            set_files=tuple(set_files),
+            set_values=tuple(f"{k}={_escape_set(v)}" for k, v in sets.items()),
+            set_strings=tuple(f"{k}={_escape_set(v)}" for k, v in set_strings.items()),
+            set_files=tuple(f"{k}={_escape_set(v)}" for k, v in set_files.items()),
             include_crds=not helm.get("skipCrds", False),
             skip_tests=bool(helm.get("skipTests", False)),
             skip_schema_validation=bool(helm.get("skipSchemaValidation", False)),
@@ -275,7 +363,6 @@ _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix=
 
 def _sdk_render(tpl: HelmTemplate, timeout: float) -> dict[str, str]:
     import helm_python
-    from helm_python import _native
 
     def work() -> dict[str, str]:
         values: dict[str, Any] = {}
@@ -291,25 +378,13 @@ def _sdk_render(tpl: HelmTemplate, timeout: float) -> dict[str, str]:
             values = _merge_maps(values, helm_python.parse_set_string_values(arg))
         for arg in tpl.set_files:
             values = _merge_maps(values, helm_python.parse_set_file(arg))
-        with helm_python.Chart.load(tpl.chart_dir) as chart:
-            if not tpl.skip_schema_validation:
-                chart.validate_schema(values)
-            opts = {
-                "name": tpl.release,
-                "namespace": tpl.namespace or "default",
-                "kube_version": f"v{tpl.kube_version}" if tpl.kube_version else None,
-                "api_versions": list(tpl.api_versions),
-                "is_install": True,
-                "revision": 1,
-            }
-            out = _native.call_string(
-                "helm_render", chart._raw(), json.dumps(values), json.dumps({k: v for k, v in opts.items() if v is not None})
+        with tempfile.TemporaryDirectory(prefix="gitops-reviewer-chart-") as tmp:
+            # The SDK's render validates values against every values.schema.json (as `helm template`
+            # does); `--skip-schema-validation` is rendering a copy of the chart without them.
+            chart_dir = (
+                _without_schemas(tpl.chart_dir, Path(tmp)) if tpl.skip_schema_validation else tpl.chart_dir
             )
-            rendered: dict[str, str] = json.loads(out)
-            if tpl.include_crds:
-                for crd in chart.crds:
-                    rendered[f"\0crd:{crd['filename']}"] = crd["data"]
-        return rendered
+            return _sdk_render_chart(chart_dir, tpl, values)
 
     future = _POOL.submit(work)
     try:
@@ -318,6 +393,50 @@ def _sdk_render(tpl: HelmTemplate, timeout: float) -> dict[str, str]:
         raise RenderFailure(f"helm template timed out after {timeout:g} s") from None
     except helm_python.HelmError as exc:
         raise RenderFailure("helm template failed", stderr=proc.trim(str(exc))) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RenderFailure(f"helm template failed: cannot read its inputs: {exc}") from None
+
+
+def _without_schemas(chart_dir: Path, tmp: Path) -> Path:
+    """A copy of the chart (subchart archives unpacked) with every values.schema.json removed."""
+    import helm_python
+
+    copy = tmp / chart_dir.name
+    shutil.copytree(chart_dir, copy, symlinks=False)
+    while archives := [p for p in copy.rglob("charts/*.tgz") if p.is_file()]:
+        for archive in archives:
+            helm_python.expand(archive.parent, archive)
+            archive.unlink()
+    for schema in copy.rglob("values.schema.json"):
+        schema.unlink()
+    return copy
+
+
+def _sdk_render_chart(chart_dir: Path, tpl: HelmTemplate, values: dict[str, Any]) -> dict[str, str]:
+    """One in-process render: template name -> rendered text, CRDs under `\0crd:<file>` keys."""
+    import helm_python
+    from helm_python import _native
+
+    opts = {
+        "name": tpl.release,
+        "namespace": tpl.namespace or "default",
+        "kube_version": f"v{tpl.kube_version}" if tpl.kube_version else None,
+        "api_versions": list(tpl.api_versions),
+        "is_install": True,
+        "revision": 1,
+    }
+    with helm_python.Chart.load(chart_dir) as chart:
+        out = _native.call_string(
+            "helm_render",
+            chart._raw(),
+            json.dumps(values),
+            json.dumps({k: v for k, v in opts.items() if v is not None}),
+        )
+        rendered: dict[str, str] = json.loads(out)
+        if tpl.include_crds:
+            for crd in chart.crds:
+                rendered[f"\0crd:{crd['filename']}"] = crd["data"]
+    return rendered
 
 
 def _cli_render(tpl: HelmTemplate, timeout: float) -> dict[str, str]:
@@ -326,13 +445,19 @@ def _cli_render(tpl: HelmTemplate, timeout: float) -> dict[str, str]:
         if tpl.inline_values is not None:
             values_file.write_text(dump_yaml(dict(tpl.inline_values)), encoding="utf-8")
         env = proc.scrubbed_env(
-            {"HELM_CACHE_HOME": f"{tmp}/cache", "HELM_CONFIG_HOME": f"{tmp}/config", "HELM_DATA_HOME": f"{tmp}/data"},
+            {
+                "HELM_CACHE_HOME": f"{tmp}/cache",
+                "HELM_CONFIG_HOME": f"{tmp}/config",
+                "HELM_DATA_HOME": f"{tmp}/data",
+            },
             home=tmp,
         )
         try:
             out = proc.run(tpl.argv(str(values_file)), cwd=tpl.chart_dir, timeout=timeout, env=env).stdout
         except ToolError as exc:
-            raise RenderFailure("helm template failed", exit_code=exc.returncode, stderr=exc.stderr or str(exc)) from None
+            raise RenderFailure(
+                "helm template failed", exit_code=exc.returncode, stderr=exc.stderr or str(exc)
+            ) from None
     rendered: dict[str, str] = {}
     parts = _SOURCE_COMMENT.split(out)
     for name, text in zip(parts[1::2], parts[2::2], strict=False):
@@ -359,7 +484,9 @@ def check_dependencies(chart_dir: Path, label: str) -> None:
         raise RenderFailure(f"cannot read the dependencies of chart {label}: {exc}") from None
     bad = [d for d in deps if d.get("status") not in ("ok", "unpacked")]
     if bad:
-        listed = ", ".join(f"{d.get('name')} {d.get('version')} ({d.get('status')}, {d.get('repository')})" for d in bad)
+        listed = ", ".join(
+            f"{d.get('name')} {d.get('version')} ({d.get('status')}, {d.get('repository')})" for d in bad
+        )
         raise RenderFailure(
             f"chart {label} has dependencies that are not vendored in charts/: {listed}. Argo CD would run "
             "`helm dependency build`; the gate does not fetch them offline, so it cannot render this chart"
@@ -392,7 +519,9 @@ def run_template(tpl: HelmTemplate, ctx: RenderContext) -> list[Produced]:
             raise RenderFailure(f"helm produced invalid YAML in {rel_name}: {exc}", command=command) from None
         for doc in docs:
             if not isinstance(doc.data, Mapping):
-                raise RenderFailure(f"helm produced a document that is not an object in {rel_name}", command=command)
+                raise RenderFailure(
+                    f"helm produced a document that is not an object in {rel_name}", command=command
+                )
             if tpl.skip_tests and _is_test_hook(doc.data):
                 continue
             (crds if is_crd else produced).append(Produced(doc.data, Location(location.file, None)))
@@ -408,7 +537,7 @@ def _chart_name(chart_dir: Path) -> str:
 
 
 def _provenance(template: str, chart_name: str, tpl: HelmTemplate, ctx: RenderContext) -> str:
-    """`web/templates/x.yaml` -> `<chart dir>/templates/x.yaml`, relative to the repo when the chart is in it."""
+    """`web/templates/x.yaml` -> `<chart dir>/templates/x.yaml`, repo-relative when the chart is in it."""
     rel = template.split("/", 1)[1] if template.startswith(f"{chart_name}/") else template
     local = tpl.chart_dir / rel
     inside = ctx.rel(local)
@@ -416,7 +545,12 @@ def _provenance(template: str, chart_name: str, tpl: HelmTemplate, ctx: RenderCo
 
 
 def render_helm(
-    app: App, source: AppSource, app_dir: Path, env: BuildEnv, ctx: RenderContext, refs: Mapping[str, Path],
+    app: App,
+    source: AppSource,
+    app_dir: Path,
+    env: BuildEnv,
+    ctx: RenderContext,
+    refs: Mapping[str, Path],
     warnings: list[str],
 ) -> list[Produced]:
     """A Helm chart in this repo (the app path)."""

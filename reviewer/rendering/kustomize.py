@@ -26,12 +26,23 @@ from .manifests import Produced
 from .source import KUSTOMIZATION_NAMES, BuildEnv
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
-_SAFE_BUILD_OPTIONS = {"--enable-helm", "--load-restrictor", "--load_restrictor", "--reorder", "--helm-command",
-                       "--enable-managedby-label", "--network"}
+_SAFE_BUILD_OPTIONS = {
+    "--enable-helm",
+    "--load-restrictor",
+    "--load_restrictor",
+    "--reorder",
+    "--helm-command",
+    "--enable-managedby-label",
+    "--network",
+}
 _PLUGIN_OPTIONS = {"--enable-alpha-plugins", "--enable-exec", "--enable-star", "--mount", "--env", "-e"}
 # Go's HTTP client honours these; a closed loopback port makes remote fetches fail at once.
-_NO_NETWORK = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "",
-               "GIT_ALLOW_PROTOCOL": "file"}
+_NO_NETWORK = {
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+    "GIT_ALLOW_PROTOCOL": "file",
+}
 
 
 @cache
@@ -66,36 +77,65 @@ def find_kustomization(directory: Path) -> Path | None:
     return None
 
 
-def _image_name(spec: str) -> str:
-    """The name part of a `kustomize edit set image` argument (`name=new:tag`, `name:tag`, `name@sha`)."""
-    if "=" in spec:
-        return spec.split("=", 1)[0]
-    if "@" in spec:
-        return spec.split("@", 1)[0]
-    head, _, last = spec.rpartition("/")
-    if ":" in last:
-        last = last.split(":", 1)[0]
-    return f"{head}/{last}" if head else last
+def split_image_name(image: str) -> tuple[str, str, str]:
+    """kustomize api/pkg/util SplitImageName: (name, tag, digest). A `:` before the first `/` is a
+    registry port, not a tag."""
+    slash = image.find("/")
+    offset = slash if slash > 0 else 0
+    search = image[offset:]
+    at, colon = search.find("@"), search.find(":")
+    if at < 0 and colon < 0:
+        return image, "", ""
+    if at >= 0 and (colon < 0 or at < colon):
+        return image[: offset + at], "", image[offset + at + 1 :]
+    if at >= 0:
+        return image[: offset + colon], image[offset + colon + 1 : offset + at], image[offset + at + 1 :]
+    return image[: offset + colon], image[offset + colon + 1 :], ""
 
 
-def _image_entry(spec: str) -> dict[str, str]:
-    """kustomize/api/internal/... `edit set image` parsing: `[name=]newName[:tag|@digest]`."""
-    name = _image_name(spec)
-    rest = spec.split("=", 1)[1] if "=" in spec else spec
-    entry: dict[str, str] = {"name": name}
-    new_name = rest
-    if "@" in rest:
-        new_name, digest = rest.split("@", 1)
-        entry["digest"] = digest
-    else:
-        head, _, last = rest.rpartition("/")
-        if ":" in last:
-            last, tag = last.split(":", 1)
-            entry["newTag"] = tag
-            new_name = f"{head}/{last}" if head else last
-    if new_name != name:
-        entry["newName"] = new_name
+_PRESERVE = "*"
+
+
+def parse_image_arg(arg: str) -> dict[str, str]:
+    """One `kustomize edit set image` argument: `[name=]newName[:tag][@digest]`, or `name:tag` /
+    `name@digest` (kustomize/commands/edit/set/setimage.go `parse`)."""
+    key, sep, value = arg.partition("=")
+    if not sep:
+        key, value = "", arg
+    name, tag, digest = split_image_name(value)
+    if name == arg:
+        raise RenderFailure(
+            f"kustomize edit set image: invalid format of image {arg!r} "
+            "(use name=newName:tag, name:tag or name@digest)"
+        )
+    entry = {"name": key or name, "newName": name if key else "", "newTag": tag, "digest": digest}
     return entry
+
+
+def set_images(current: list[dict[str, Any]], args: list[str]) -> list[dict[str, Any]]:
+    """`kustomize edit set image`: an argument replaces the entry of the same name (a `*` keeps that
+    field from the existing entry); entries not named are kept; the result is sorted by name."""
+    by_name: dict[str, dict[str, str]] = {}
+    for arg in args:
+        entry = parse_image_arg(arg)
+        by_name[entry["name"]] = entry
+    for existing in current:
+        name = str(existing.get("name", ""))
+        if name in by_name:
+            entry = by_name[name]
+            for field in ("newName", "newTag", "digest"):
+                if entry[field] == _PRESERVE:
+                    entry[field] = str(existing.get(field) or "")
+            continue
+        by_name[name] = dict(existing)
+    result = []
+    for name in sorted(by_name):
+        entry = by_name[name]
+        for field in ("newName", "newTag", "digest"):
+            if entry.get(field) == _PRESERVE:
+                entry[field] = ""
+        result.append({k: v for k, v in entry.items() if v not in ("", None) or k == "name"})
+    return result
 
 
 def _str_map(value: Any, what: str) -> dict[str, str]:
@@ -106,8 +146,10 @@ def _str_map(value: Any, what: str) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in value.items()}
 
 
-def apply_edits(kustomization: dict[str, Any], options: Mapping[str, Any], env: BuildEnv, app_dir: Path) -> list[str]:
-    """Apply Argo CD's `kustomize edit` sequence to a parsed kustomization. Returns the commands it mirrors."""
+def apply_edits(
+    kustomization: dict[str, Any], options: Mapping[str, Any], env: BuildEnv, app_dir: Path
+) -> list[str]:
+    """Apply Argo CD's `kustomize edit` sequence to a parsed kustomization; returns the commands mirrored."""
     done: list[str] = []
     if options.get("namePrefix"):
         kustomization["namePrefix"] = str(options["namePrefix"])
@@ -117,17 +159,10 @@ def apply_edits(kustomization: dict[str, Any], options: Mapping[str, Any], env: 
         done.append(f"edit set namesuffix -- {options['nameSuffix']}")
     images = options.get("images") or []
     if images:
+        args = [env.substitute(str(i)) for i in images]
         current = [dict(i) for i in kustomization.get("images") or [] if isinstance(i, Mapping)]
-        for raw in images:
-            entry = _image_entry(env.substitute(str(raw)))
-            for i, existing in enumerate(current):
-                if existing.get("name") == entry["name"]:
-                    current[i] = entry
-                    break
-            else:
-                current.append(entry)
-        kustomization["images"] = current
-        done.append("edit set image " + " ".join(env.substitute(str(i)) for i in images))
+        kustomization["images"] = set_images(current, args)
+        done.append("edit set image " + " ".join(args))
     replicas = options.get("replicas") or []
     if replicas:
         current_r = [dict(r) for r in kustomization.get("replicas") or [] if isinstance(r, Mapping)]
@@ -137,7 +172,9 @@ def apply_edits(kustomization: dict[str, Any], options: Mapping[str, Any], env: 
             try:
                 count = int(str(raw.get("count")))
             except ValueError:
-                raise RenderFailure(f"kustomize.replicas count {raw.get('count')!r} is not an integer") from None
+                raise RenderFailure(
+                    f"kustomize.replicas count {raw.get('count')!r} is not an integer"
+                ) from None
             entry_r = {"name": str(raw["name"]), "count": count}
             current_r = [r for r in current_r if r.get("name") != entry_r["name"]] + [entry_r]
         kustomization["replicas"] = current_r
@@ -145,6 +182,11 @@ def apply_edits(kustomization: dict[str, Any], options: Mapping[str, Any], env: 
     labels = {k: env.substitute(v) for k, v in _str_map(options.get("commonLabels"), "commonLabels").items()}
     if labels:
         force = bool(options.get("forceCommonLabels"))
+        if options.get("labelIncludeTemplates") and not options.get("labelWithoutSelector"):
+            raise RenderFailure(
+                "kustomize edit add label: --without-selector flag must be specified for "
+                "--include-templates to work"
+            )
         if options.get("labelWithoutSelector"):
             entry_l: dict[str, Any] = {"pairs": labels, "includeSelectors": False}
             if options.get("labelIncludeTemplates"):
@@ -154,7 +196,9 @@ def apply_edits(kustomization: dict[str, Any], options: Mapping[str, Any], env: 
             existing_l = dict(kustomization.get("commonLabels") or {})
             clash = sorted(set(existing_l) & set(labels))
             if clash and not force:
-                raise RenderFailure(f"kustomize edit add label: label {clash[0]} already in kustomization file")
+                raise RenderFailure(
+                    f"kustomize edit add label: label {clash[0]} already in kustomization file"
+                )
             kustomization["commonLabels"] = {**existing_l, **labels}
         done.append("edit add label")
     annotations = _str_map(options.get("commonAnnotations"), "commonAnnotations")
@@ -164,7 +208,9 @@ def apply_edits(kustomization: dict[str, Any], options: Mapping[str, Any], env: 
         existing_a = dict(kustomization.get("commonAnnotations") or {})
         clash = sorted(set(existing_a) & set(annotations))
         if clash and not options.get("forceCommonAnnotations"):
-            raise RenderFailure(f"kustomize edit add annotation: annotation {clash[0]} already in kustomization file")
+            raise RenderFailure(
+                f"kustomize edit add annotation: annotation {clash[0]} already in kustomization file"
+            )
         kustomization["commonAnnotations"] = {**existing_a, **annotations}
         done.append("edit add annotation")
     if options.get("namespace"):
@@ -239,8 +285,20 @@ def _origin(body: dict[str, Any], app_dir: Path, ctx: RenderContext, strip: bool
     return None
 
 
+def _redact(text: str, ctx: RenderContext) -> str:
+    """Tool messages name files by their path in the private tree; show them relative to the repo."""
+    for root in {str(ctx.root.resolve()), str(ctx.root)}:
+        text = text.replace(root + "/", "").replace(root, ".")
+    return text
+
+
 def render_kustomize(
-    app: App, source: AppSource, app_dir: Path, env: BuildEnv, ctx: RenderContext, refs: Mapping[str, Path],
+    app: App,
+    source: AppSource,
+    app_dir: Path,
+    env: BuildEnv,
+    ctx: RenderContext,
+    refs: Mapping[str, Path],
     warnings: list[str],
 ) -> list[Produced]:
     options = source.spec.get("kustomize") if isinstance(source.spec.get("kustomize"), Mapping) else {}
@@ -273,8 +331,16 @@ def render_kustomize(
             try:
                 done = proc.run(argv, cwd=ctx.root, timeout=ctx.config.render_timeout, env=run_env)
             except ToolError as exc:
+                stderr = _redact(exc.stderr, ctx)
+                if exc.returncode is None:  # timed out, or could not be started
+                    raise RenderFailure(
+                        f"kustomize build failed: {exc}", command=command, stderr=stderr
+                    ) from None
                 raise RenderFailure(
-                    "kustomize build failed", command=command, exit_code=exc.returncode, stderr=exc.stderr or str(exc)
+                    "kustomize build failed",
+                    command=command,
+                    exit_code=exc.returncode,
+                    stderr=stderr or str(exc),
                 ) from None
         finally:
             if kfile is not None and original is not None:

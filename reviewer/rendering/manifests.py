@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -63,36 +64,61 @@ def _annotations(body: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _csv(value: Any) -> list[str]:
-    return [p.strip() for p in str(value).split(",") if p.strip()] if value is not None else []
+    """resourceutil.GetAnnotationCSVs: comma-separated, trimmed, empty entries and duplicates dropped."""
+    if value is None:
+        return []
+    return list(dict.fromkeys(p.strip() for p in str(value).split(",") if p.strip()))
 
 
-def hook_phases(body: Mapping[str, Any]) -> tuple[tuple[str, ...], bool]:
-    """The Argo CD hook phases of an object, and whether it is ignored entirely (only unknown hook types).
+def hook_phases(body: Mapping[str, Any]) -> tuple[tuple[str, ...], bool, bool]:
+    """The Argo CD hook phases of an object, whether it is a hook, and whether it is ignored entirely.
 
-    An Argo CD hook annotation takes precedence over Helm's (gitops-engine hook.go Types).
+    gitops-engine pkg/sync/hook/hook.go and hook/helm: an object with the Argo CD hook annotation is a
+    hook unless its only type is `Skip`; otherwise it is a hook if it has `helm.sh/hook` with any value
+    but `crd-install`. Its types are the known Argo CD types, or, when there are none, the Helm types
+    mapped to Argo CD's (so Helm hook annotations are ignored once a real Argo CD hook is set). A hook
+    without any known type is ignored (pkg/sync/ignore `Ignore`): not applied, not compared, not pruned.
     """
     ann = _annotations(body)
+    types = [t for t in _csv(ann.get(HOOK_ANNOTATION)) if t in ARGO_HOOKS]
+    if not types:
+        mapped = (HELM_HOOKS[t] for t in _csv(ann.get(HELM_HOOK_ANNOTATION)) if t in HELM_HOOKS)
+        types = list(dict.fromkeys(mapped))
     if HOOK_ANNOTATION in ann:
-        types = _csv(ann[HOOK_ANNOTATION])
-        known = tuple(t for t in types if t in ARGO_HOOKS)
-        return known, bool(types) and not known
-    if HELM_HOOK_ANNOTATION in ann:
-        types = _csv(ann[HELM_HOOK_ANNOTATION])
-        mapped = tuple(dict.fromkeys(HELM_HOOKS[t] for t in types if t in HELM_HOOKS))
-        ignored = not mapped and any(t != "crd-install" for t in types)
-        return mapped, ignored
-    return (), False
+        is_hook = not ("Skip" in types and len(types) == 1)
+    else:
+        value = ann.get(HELM_HOOK_ANNOTATION)
+        is_hook = HELM_HOOK_ANNOTATION in ann and value != "crd-install"
+    return tuple(types), is_hook, is_hook and not types
+
+
+_GO_INT = re.compile(r"[+-]?[0-9]+")
+
+
+def _atoi(raw: Any) -> int | None:
+    """Go's strconv.Atoi on an annotation value: no surrounding spaces, no underscores."""
+    text = str(raw)
+    if not _GO_INT.fullmatch(text):
+        return None
+    value = int(text)
+    return value if -(2**63) <= value < 2**63 else None
 
 
 def sync_wave(body: Mapping[str, Any]) -> tuple[int, str | None]:
+    """syncwaves.Wave: the sync-wave annotation if it parses, else `helm.sh/hook-weight`, else 0."""
     ann = _annotations(body)
-    raw = ann.get(WAVE_ANNOTATION, ann.get(HELM_WEIGHT_ANNOTATION))
-    if raw is None:
-        return 0, None
-    try:
-        return int(str(raw).strip()), None
-    except ValueError:
-        return 0, f"sync wave {raw!r} is not an integer; Argo CD uses 0"
+    warning = None
+    if WAVE_ANNOTATION in ann:
+        wave = _atoi(ann[WAVE_ANNOTATION])
+        if wave is not None:
+            return wave, None
+        warning = f"sync wave {ann[WAVE_ANNOTATION]!r} is not an integer; Argo CD ignores it"
+    if HELM_WEIGHT_ANNOTATION in ann:
+        weight = _atoi(ann[HELM_WEIGHT_ANNOTATION])
+        if weight is not None:
+            return weight, warning
+        warning = f"hook weight {ann[HELM_WEIGHT_ANNOTATION]!r} is not an integer; Argo CD uses 0"
+    return 0, warning
 
 
 def merge_sync_options(app_options: Iterable[str], body: Mapping[str, Any]) -> tuple[str, ...]:
@@ -104,16 +130,26 @@ def merge_sync_options(app_options: Iterable[str], body: Mapping[str, Any]) -> t
     return tuple(f"{k}={v}" if v else k for k, v in merged.items())
 
 
-def flatten(docs: Iterable[Produced]) -> Iterable[Produced]:
+def _is_null_list(body: Mapping[str, Any]) -> bool:
+    """repository.go isNullList: `items: null` and neither spec nor status."""
+    return "spec" not in body and "status" not in body and "items" in body and body["items"] is None
+
+
+def flatten(docs: Iterable[Produced]) -> Iterable[Produced | str]:
+    """Argo CD's GenerateManifests: any object whose `items` is a list (unstructured IsList) is replaced
+    by its items; a null list is dropped. A list item that is not an object is an error (EachListItem),
+    yielded as its message."""
     for doc in docs:
-        kind = doc.body.get("kind")
-        if isinstance(kind, str) and kind.endswith("List") and "items" in doc.body:
-            items = doc.body.get("items")
-            if items is None:
-                continue
-            for item in items if isinstance(items, list) else []:
+        items = doc.body.get("items")
+        if isinstance(items, list):
+            for item in items:
                 if isinstance(item, Mapping):
                     yield Produced(item, doc.location)
+                else:
+                    where = f" ({doc.location})" if doc.location else ""
+                    yield f"{doc.body.get('kind') or 'list'} has an item that is not an object{where}"
+            continue
+        if _is_null_list(doc.body):
             continue
         yield doc
 
@@ -131,6 +167,9 @@ def normalise(
     by_key: dict[ResourceKey, int] = {}
     app_options = tuple(app_sync_options)
     for doc in flatten(docs):
+        if isinstance(doc, str):
+            out.errors.append(doc)
+            continue
         body = doc.body
         api_version, kind = body.get("apiVersion"), body.get("kind")
         meta = body.get("metadata")
@@ -143,14 +182,18 @@ def normalise(
             continue
         group = group_of(api_version)
         if scopes.is_excluded(group, kind):
-            out.warnings.append(f"{kind} {meta.get('name')} is excluded by Argo CD's resource.exclusions and is ignored")
+            out.warnings.append(
+                f"{kind} {meta.get('name')} is excluded by Argo CD's resource.exclusions and is ignored"
+            )
             continue
-        phases, ignored = hook_phases(body)
+        phases, is_hook, ignored = hook_phases(body)
         if ignored:
-            out.warnings.append(f"{kind} {meta.get('name')} has only hook types Argo CD does not run; it is ignored")
+            out.warnings.append(
+                f"{kind} {meta.get('name')} has only hook types Argo CD does not run; it is ignored"
+            )
             continue
         name = meta.get("name") or ""
-        if not name and not (phases and meta.get("generateName")):
+        if not name and not (is_hook and meta.get("generateName")):
             out.errors.append(f"{kind} has no metadata.name{where}")
             continue
         fixed = dict(body)
@@ -164,15 +207,16 @@ def normalise(
             namespace = destination_namespace
             if namespace:
                 fixed_meta["namespace"] = namespace
-            elif group in _KNOWN_NAMESPACED_GROUPS or group.endswith(".k8s.io") and "." in group:
+            elif group in _KNOWN_NAMESPACED_GROUPS or (group.endswith(".k8s.io") and "." in group):
                 out.errors.append(
                     f"Argo CD will refuse to sync: namespace for {kind} {name} is missing and the app has no "
                     "destination namespace"
                 )
             else:
                 out.warnings.append(
-                    f"{kind} {name} has no namespace and the app has no destination namespace: if {group}/{kind} "
-                    "is namespaced, Argo CD will refuse to sync (declare its scope in .gitops-reviewer.yaml)"
+                    f"{kind} {name} has no namespace and the app has no destination namespace: "
+                    f"if {group}/{kind} is namespaced, Argo CD will refuse to sync "
+                    "(declare its scope in .gitops-reviewer.yaml)"
                 )
         fixed["metadata"] = fixed_meta
         wave, wave_warning = sync_wave(body)
@@ -185,7 +229,7 @@ def normalise(
             app=app,
             location=doc.location,
             sync_wave=wave,
-            hook_phases=phases if phases != ("Skip",) else (),
+            hook_phases=phases if is_hook else (),
             sync_options=merge_sync_options(app_options, body),
         )
         if resource.is_hook:

@@ -4,7 +4,6 @@ source-type detection, `.argocd-source*.yaml` overrides, and build-environment s
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -127,16 +126,49 @@ class BuildEnv:
         )
 
     def substitute(self, text: str) -> str:
-        """`$VAR` / `${VAR}` as Go's os.Expand in Argo CD's Env.Envsubst: unknown variables become
-        empty and `$$` is an escaped `$`."""
+        """`$VAR` / `${VAR}` exactly as Go's os.Expand in Argo CD's Env.Envsubst: unknown variables
+        become empty, `$$` is an escaped `$`, `$` before anything that is not a name stays as is,
+        and a shell special character (`$1`, `$*`, ...) is a one-character variable (always empty)."""
+        out: list[str] = []
+        i = 0
+        n = len(text)
+        while i < n:
+            c = text[i]
+            if c != "$" or i + 1 >= n:
+                out.append(c)
+                i += 1
+                continue
+            name, width = _shell_name(text, i + 1)
+            if name == "" and width > 0:
+                pass  # invalid syntax (`${}`, unclosed `${`): os.Expand eats it
+            elif name == "":
+                out.append("$")
+            elif name == "$":
+                out.append("$")  # Env.Envsubst: `$$` escapes a dollar
+            else:
+                out.append(self.values.get(name, ""))
+            i += 1 + width
+        return "".join(out)
 
-        def repl(m: re.Match[str]) -> str:
-            if m.group(0) == "$$":
-                return "$"
-            name = m.group(1) if m.group(1) is not None else m.group(2)
-            return self.values.get(name, "")
 
-        return _VAR.sub(repl, text)
+_SHELL_SPECIAL = set("*#$@!?-0123456789")
 
 
-_VAR = re.compile(r"\$\$|\$\{([^}]*)\}|\$([A-Za-z0-9_]+)")
+def _shell_name(text: str, start: int) -> tuple[str, int]:
+    """Go's os.getShellName: the variable name after a `$` at `start`, and how many characters it used."""
+    first = text[start]
+    if first == "{":
+        if len(text) - start > 2 and text[start + 1] in _SHELL_SPECIAL and text[start + 2] == "}":
+            return text[start + 1], 3
+        end = text.find("}", start + 1)
+        if end == -1:
+            return "", 1  # bad syntax: eat "${"
+        if end == start + 1:
+            return "", 2  # bad syntax: eat "${}"
+        return text[start + 1 : end], end - start + 1
+    if first in _SHELL_SPECIAL:
+        return first, 1
+    end = start
+    while end < len(text) and (text[end].isascii() and (text[end].isalnum() or text[end] == "_")):
+        end += 1
+    return text[start:end], end - start

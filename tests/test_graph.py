@@ -1,0 +1,210 @@
+"""App discovery: roots, app-of-apps recursion, unreferenced documents, cycles, config-declared apps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitrepos import make_repo
+
+from reviewer.revision import open_revision
+
+REPO = "https://github.com/acme/config.git"
+
+
+def application(
+    name: str,
+    path: str,
+    *,
+    namespace: str = "apps",
+    server: str = "https://kubernetes.default.svc",
+    extra: str = "",
+    meta_ns: str | None = "argocd",
+    repo: str = REPO,
+) -> str:
+    ns_line = f"  namespace: {meta_ns}\n" if meta_ns else ""
+    return (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        f"metadata:\n  name: {name}\n{ns_line}"
+        f"spec:\n  project: default\n  source:\n    repoURL: {repo}\n    path: {path}\n"
+        f"    targetRevision: HEAD\n{extra}"
+        f"  destination:\n    server: {server}\n    namespace: {namespace}\n"
+    )
+
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata: {{k: v}}\n"
+
+
+def test_app_of_apps_children_are_found_through_the_parent_render(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            "root.yaml": application(
+                "root", "apps", namespace="argocd", extra="  syncPolicy:\n    automated: {prune: true}\n"
+            ),
+            "apps/a.yaml": application("a", "workloads/a"),
+            "apps/kustomization.yaml": "resources:\n- a.yaml\n# - b.yaml\n",
+            "apps/b.yaml": application("b", "workloads/b"),
+            "workloads/a/cm.yaml": CM.format(name="a"),
+            "workloads/b/cm.yaml": CM.format(name="b"),
+        },
+    )
+    with open_revision(repo, "HEAD") as view:
+        apps = {a.name: a for a in view.discovery.apps}
+        assert set(apps) == {"root", "a"}, "b is commented out of the parent's kustomization"
+        assert apps["a"].parent == "argocd/root"
+        assert apps["root"].parent is None
+        assert apps["root"].sync_policy.prune is True
+        assert apps["a"].defined_in is not None and apps["a"].defined_in.file == "apps/a.yaml"
+        unref = [u for u in view.discovery.unrendered if "apps/b.yaml" in u.what]
+        assert unref and "unreferenced" in unref[0].reason
+        rendered = view.render(apps["a"])
+        assert [(r.key.kind, r.key.namespace, r.key.name) for r in rendered.resources] == [
+            ("ConfigMap", "apps", "a")
+        ]
+
+
+def test_child_namespace_defaults_to_the_parent_destination(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            "root.yaml": application("root", "apps", namespace="argocd"),
+            "apps/a.yaml": application("a", "w", meta_ns=None),
+            "w/cm.yaml": CM.format(name="x"),
+        },
+    )
+    with open_revision(repo, "HEAD") as view:
+        child = view.find("a")
+        assert child.namespace == "argocd"
+        assert child.id == "argocd/a"
+
+
+def test_helm_generated_children_and_recursion(tmp_path: Path) -> None:
+    chart_app = (
+        "{{- range .Values.apps }}\n---\n"
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {{ . }}\n  namespace: argocd\n"
+        "spec:\n  project: default\n  source:\n    repoURL: " + REPO + "\n    path: leaves/{{ . }}\n"
+        "  destination:\n    server: https://kubernetes.default.svc\n    namespace: {{ . }}\n"
+        "{{- end }}\n"
+    )
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            "root.yaml": application("root", "mid", namespace="argocd"),
+            "mid/middle.yaml": application("middle", "chart", namespace="argocd"),
+            "chart/Chart.yaml": "apiVersion: v2\nname: apps\nversion: 0.1.0\n",
+            "chart/values.yaml": "apps: [one, two]\n",
+            "chart/templates/apps.yaml": chart_app,
+            "leaves/one/cm.yaml": CM.format(name="one"),
+            "leaves/two/cm.yaml": CM.format(name="two"),
+        },
+    )
+    with open_revision(repo, "HEAD") as view:
+        apps = {a.name: a for a in view.discovery.apps}
+        assert set(apps) == {"root", "middle", "one", "two"}
+        assert apps["middle"].parent == "argocd/root"
+        assert apps["one"].parent == "argocd/middle"
+        assert (
+            apps["one"].defined_in is not None and apps["one"].defined_in.file == "chart/templates/apps.yaml"
+        )
+        two = view.render(apps["two"])
+        assert [(r.key.namespace, r.key.name) for r in two.resources] == [("two", "two")]
+
+
+def test_cycles_are_detected(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            "a/app-b.yaml": application("b", "b", namespace="argocd"),
+            "b/app-a.yaml": application("a", "a", namespace="argocd"),
+            "entry.yaml": application("a", "a", namespace="argocd"),
+        },
+    )
+    with open_revision(repo, "HEAD") as view:
+        names = sorted(a.name for a in view.discovery.apps)
+        assert names == ["a", "b"]
+        assert any("cycle" in w for w in view.discovery.warnings)
+
+
+def test_external_sources_are_reported_not_rendered(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {"ext.yaml": application("ext", "deploy", repo="https://github.com/someone/else.git")},
+    )
+    with open_revision(repo, "HEAD") as view:
+        app = view.find("ext")
+        assert app.sources[0].origin == "external"
+        assert any("someone/else" in u.reason for u in view.discovery.unrendered)
+        result = view.render(app)
+        assert result.errors and "another Git repository" in result.errors[0].message
+        assert not result.resources
+
+
+def test_repo_urls_listed_in_config_count_as_this_repo(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            ".gitops-reviewer.yaml": "repos:\n- https://git.example.com/mirror/config\n",
+            "app.yaml": application("m", "w", repo="git@git.example.com:mirror/config.git"),
+            "w/cm.yaml": CM.format(name="m"),
+        },
+        remote=None,
+    )
+    with open_revision(repo, "HEAD") as view:
+        result = view.render(view.find("m"))
+        assert result.ok and [r.key.name for r in result.resources] == ["m"]
+
+
+def test_config_declared_apps_and_control_planes(tmp_path: Path) -> None:
+    config = (
+        "apps:\n"
+        "- {name: boot, path: boot, namespace: argocd, controlPlane: staging}\n"
+        "- {name: boot-prod, path: boot, namespace: argocd, controlPlane: prod}\n"
+    )
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            ".gitops-reviewer.yaml": config,
+            "boot/child.yaml": application("child", "w", namespace="w"),
+            "w/cm.yaml": CM.format(name="c"),
+        },
+    )
+    with open_revision(repo, "HEAD") as view:
+        ids = sorted(a.id for a in view.discovery.apps)
+        # The same child Application exists in two Argo CD instances; ids keep them apart.
+        assert ids == [
+            "prod/argocd/boot-prod",
+            "prod/argocd/child",
+            "staging/argocd/boot",
+            "staging/argocd/child",
+        ]
+        boot = view.find("staging/argocd/boot")
+        assert boot.defined_in is not None and boot.defined_in.file.endswith(".gitops-reviewer.yaml")
+        assert boot.sources[0].origin == "repo"
+
+
+def test_a_failed_parent_render_is_an_error_not_an_empty_app_list(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            "root.yaml": application("root", "apps", namespace="argocd"),
+            "apps/kustomization.yaml": "resources:\n- missing.yaml\n",
+            "apps/a.yaml": application("a", "w"),
+        },
+    )
+    with open_revision(repo, "HEAD") as view:
+        result = view.render(view.find("root"))
+        assert not result.ok
+        assert "kustomize build failed" in result.errors[0].message
+        # The child Application already in the cluster keeps syncing: it is still reviewed, with a warning.
+        assert view.find("a").parent is None
+        assert any("argocd/a: its parent argocd/root failed to render" in w for w in view.discovery.warnings)
+
+
+def test_broken_application_files_are_reported(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {"bad.yaml": "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: x\n"},
+    )
+    with open_revision(repo, "HEAD") as view:
+        assert view.discovery.apps == ()
+        assert any("bad.yaml" in w for w in view.discovery.warnings)

@@ -1,0 +1,327 @@
+"""What Argo CD's repo-server does before any tool runs (reference §C.0): source-type detection,
+`.argocd-source*.yaml` parameter overrides, and build-environment substitution.
+
+Each app renders from a real git repository with the real tools (kubectl kustomize, the Helm SDK).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from gitrepos import git, make_repo
+
+from reviewer.records import RenderResult, Resource
+from reviewer.rendering.source import BuildEnv
+from reviewer.revision import RevisionView, open_revision
+
+REPO = "https://github.com/acme/config.git"
+
+
+def application(name: str, path: str, *, namespace: str = "demo", **tools: Any) -> str:
+    source: dict[str, Any] = {"repoURL": REPO, "path": path, "targetRevision": "HEAD", **tools}
+    return yaml.safe_dump(
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Application",
+            "metadata": {"name": name, "namespace": "argocd"},
+            "spec": {
+                "project": "default",
+                "source": source,
+                "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace},
+            },
+        }
+    )
+
+
+def configmap(name: str, **data: str) -> str:
+    return yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data})
+
+
+CHART = "apiVersion: v2\nname: web\nversion: 0.1.0\n"
+CHART_VALUES = "msg: default\nrelease_tag: none\n"
+CHART_CM = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-values\n"
+    "data:\n  msg: {{ .Values.msg | quote }}\n  tag: {{ .Values.release_tag | quote }}\n"
+)
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.0
+"""
+
+FILES = {
+    # --- detection -----------------------------------------------------------------------------
+    "argo/detect-helm.yaml": application("detect-helm", "apps/chart"),
+    "apps/chart/Chart.yaml": CHART,
+    "apps/chart/values.yaml": CHART_VALUES,
+    "apps/chart/templates/cm.yaml": CHART_CM,
+    "argo/detect-kustomize.yaml": application("detect-kustomize", "apps/kust"),
+    "apps/kust/kustomization.yaml": "resources: [cm.yaml]\n",
+    "apps/kust/cm.yaml": configmap("from-kustomize"),
+    "argo/detect-kustomize-yml.yaml": application("detect-kustomize-yml", "apps/kust-yml"),
+    "apps/kust-yml/kustomization.yml": "resources: [cm.yaml]\n",
+    "apps/kust-yml/cm.yaml": configmap("from-kustomization-yml"),
+    "argo/detect-kustomize-capital.yaml": application("detect-kustomize-capital", "apps/kust-capital"),
+    "apps/kust-capital/Kustomization": "resources: [cm.yaml]\n",
+    "apps/kust-capital/cm.yaml": configmap("from-capital-kustomization"),
+    "argo/detect-both.yaml": application("detect-both", "apps/both"),
+    "apps/both/Chart.yaml": CHART,
+    "apps/both/kustomization.yaml": "resources: [cm.yaml]\n",
+    "apps/both/cm.yaml": configmap("from-kustomize"),
+    "apps/both/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-helm\n",
+    "argo/detect-directory.yaml": application("detect-directory", "apps/plain"),
+    "apps/plain/cm.yaml": configmap("plain"),
+    "argo/explicit-directory.yaml": application("explicit-directory", "apps/chart-as-dir", directory={}),
+    "apps/chart-as-dir/Chart.yaml": CHART,
+    "apps/chart-as-dir/cm.yaml": configmap("plain-file-next-to-chart"),
+    "apps/chart-as-dir/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-template\n",
+    "argo/two-blocks.yaml": application("two-blocks", "apps/kust", kustomize={}, helm={}),
+    "argo/outside.yaml": application("outside", "../elsewhere"),
+    "argo/missing-path.yaml": application("missing-path", "apps/does-not-exist"),
+    # --- parameter overrides -------------------------------------------------------------------
+    "argo/override-k.yaml": application("override-k", "apps/override-k"),
+    "argo/override-k-other.yaml": application("override-k-other", "apps/override-k"),
+    "apps/override-k/kustomization.yaml": "resources: [deploy.yaml]\n",
+    "apps/override-k/deploy.yaml": DEPLOY,
+    "apps/override-k/.argocd-source.yaml": "kustomize:\n  images: [nginx:1.26]\n",
+    "apps/override-k/.argocd-source-override-k.yaml": "kustomize:\n  images: [nginx:1.27]\npath: apps/elsewhere\n",
+    "argo/override-h.yaml": application(
+        "override-h", "apps/override-h", helm={"parameters": [{"name": "msg", "value": "from-app"}]}
+    ),
+    "apps/override-h/Chart.yaml": CHART,
+    "apps/override-h/values.yaml": CHART_VALUES,
+    "apps/override-h/templates/cm.yaml": CHART_CM,
+    "apps/override-h/.argocd-source-override-h.yaml": (
+        "helm:\n  parameters:\n  - name: msg\n    value: from-override-file\n"
+    ),
+    # --- build environment ---------------------------------------------------------------------
+    "argo/env-helm.yaml": application(
+        "env-helm",
+        "apps/env-chart",
+        namespace="env-ns",
+        helm={
+            "valueFiles": ["values-$ARGOCD_APP_NAME.yaml"],
+            "parameters": [
+                {"name": "name", "value": "$ARGOCD_APP_NAME"},
+                {"name": "ns", "value": "${ARGOCD_APP_NAMESPACE}"},
+                {"name": "rev", "value": "$ARGOCD_APP_REVISION"},
+                {"name": "short", "value": "$ARGOCD_APP_REVISION_SHORT"},
+                {"name": "path", "value": "$ARGOCD_APP_SOURCE_PATH"},
+                {"name": "literal", "value": "$$ARGOCD_APP_NAME"},
+            ],
+        },
+    ),
+    "apps/env-chart/Chart.yaml": CHART,
+    "apps/env-chart/values-env-helm.yaml": "fromfile: picked-by-app-name\n",
+    "apps/env-chart/templates/cm.yaml": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: env\ndata:\n"
+        "{{- range $k, $v := .Values }}\n  {{ $k }}: {{ $v | quote }}\n{{- end }}\n"
+    ),
+    "argo/env-kustomize.yaml": application(
+        "env-kustomize",
+        "apps/env-kust",
+        namespace="env-ns",
+        kustomize={
+            "images": ["nginx:$ARGOCD_APP_REVISION_SHORT"],
+            "commonLabels": {"app-name": "$ARGOCD_APP_NAME"},
+            "commonAnnotations": {"revision": "$ARGOCD_APP_REVISION_SHORT"},
+        },
+    ),
+    "argo/env-kustomize-annotations.yaml": application(
+        "env-kustomize-annotations",
+        "apps/env-kust",
+        kustomize={"commonAnnotations": {"revision": "$ARGOCD_APP_REVISION_SHORT"}, "commonAnnotationsEnvsubst": True},
+    ),
+    "apps/env-kust/kustomization.yaml": "resources: [deploy.yaml]\n",
+    "apps/env-kust/deploy.yaml": DEPLOY,
+}
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_repo(tmp_path_factory.mktemp("source") / "repo", FILES)
+
+
+@pytest.fixture(scope="module")
+def view(repo: Path) -> Iterator[RevisionView]:
+    with open_revision(repo, "HEAD") as opened:
+        yield opened
+
+
+def render(view: RevisionView, name: str) -> RenderResult:
+    return view.render(view.find(name))
+
+
+def names(result: RenderResult) -> list[str]:
+    return sorted(r.key.name for r in result.resources)
+
+
+def only(result: RenderResult, kind: str) -> Resource:
+    found = [r for r in result.resources if r.key.kind == kind]
+    assert len(found) == 1, (kind, [str(r.key) for r in result.resources], result.errors)
+    return found[0]
+
+
+def image(result: RenderResult) -> str:
+    body = only(result, "Deployment").body
+    return str(body["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+# --- detection ------------------------------------------------------------------------------------
+
+
+def test_chart_yaml_means_helm(view: RevisionView) -> None:
+    result = render(view, "detect-helm")
+    assert result.errors == ()
+    assert result.source_types == ("helm",)
+    assert only(result, "ConfigMap").body["data"] == {"msg": "default", "tag": "none"}
+
+
+@pytest.mark.parametrize(
+    ("app", "expected"),
+    [
+        ("detect-kustomize", "from-kustomize"),
+        ("detect-kustomize-yml", "from-kustomization-yml"),
+        ("detect-kustomize-capital", "from-capital-kustomization"),
+    ],
+)
+def test_any_kustomization_file_name_means_kustomize(view: RevisionView, app: str, expected: str) -> None:
+    # util/kustomize KustomizationNames: kustomization.yaml, kustomization.yml, Kustomization.
+    result = render(view, app)
+    assert result.errors == ()
+    assert result.source_types == ("kustomize",)
+    assert names(result) == [expected]
+
+
+def test_kustomize_wins_over_chart_yaml(view: RevisionView) -> None:
+    result = render(view, "detect-both")
+    assert result.source_types == ("kustomize",)
+    assert names(result) == ["from-kustomize"]
+
+
+def test_plain_files_mean_directory(view: RevisionView) -> None:
+    result = render(view, "detect-directory")
+    assert result.source_types == ("directory",)
+    assert names(result) == ["plain"]
+
+
+def test_an_explicit_block_wins_over_discovery(view: RevisionView) -> None:
+    # `directory: {}` on a chart directory: plain files of the path root, templates not rendered.
+    result = render(view, "explicit-directory")
+    assert result.errors == ()
+    assert result.source_types == ("directory",)
+    assert names(result) == ["plain-file-next-to-chart"]
+
+
+def test_two_explicit_blocks_are_an_error(view: RevisionView) -> None:
+    result = render(view, "two-blocks")
+    assert result.resources == ()
+    assert len(result.errors) == 1
+    assert "multiple application sources defined" in result.errors[0].message
+
+
+def test_a_path_leaving_the_repository_is_refused(view: RevisionView) -> None:
+    result = render(view, "outside")
+    assert result.resources == ()
+    assert "outside the repository" in result.errors[0].message
+
+
+def test_a_missing_app_path_is_an_error(view: RevisionView) -> None:
+    result = render(view, "missing-path")
+    assert result.resources == ()
+    assert "apps/does-not-exist" in result.errors[0].message
+
+
+# --- parameter overrides --------------------------------------------------------------------------
+
+
+def test_app_specific_override_file_is_merged_after_the_shared_one(view: RevisionView) -> None:
+    # .argocd-source.yaml sets nginx:1.26, .argocd-source-override-k.yaml then nginx:1.27 (a JSON
+    # merge patch replaces the list); `path` in an override file is not a tool field and is ignored.
+    result = render(view, "override-k")
+    assert result.errors == ()
+    assert image(result) == "nginx:1.27"
+    assert any(".argocd-source-override-k.yaml" in w for w in result.warnings)
+
+
+def test_only_the_shared_override_file_applies_to_another_app(view: RevisionView) -> None:
+    result = render(view, "override-k-other")
+    assert result.errors == ()
+    assert image(result) == "nginx:1.26"
+
+
+def test_override_file_replaces_helm_parameters(view: RevisionView) -> None:
+    result = render(view, "override-h")
+    assert result.errors == ()
+    assert only(result, "ConfigMap").body["data"]["msg"] == "from-override-file"
+
+
+# --- build environment ----------------------------------------------------------------------------
+
+
+def test_build_env_in_helm_parameters_and_value_files(view: RevisionView, repo: Path) -> None:
+    sha = git(repo, "rev-parse", "HEAD").strip()
+    result = render(view, "env-helm")
+    assert result.errors == ()
+    assert only(result, "ConfigMap").body["data"] == {
+        "fromfile": "picked-by-app-name",  # values-$ARGOCD_APP_NAME.yaml
+        "name": "env-helm",
+        "ns": "env-ns",  # the destination namespace
+        "rev": sha,
+        "short": sha[:7],
+        "path": "apps/env-chart",
+        "literal": "$ARGOCD_APP_NAME",  # `$$` escapes a dollar
+    }
+
+
+def test_build_env_in_kustomize_images_and_labels_but_not_annotations(view: RevisionView, repo: Path) -> None:
+    sha = git(repo, "rev-parse", "HEAD").strip()
+    result = render(view, "env-kustomize")
+    assert result.errors == ()
+    deploy = only(result, "Deployment")
+    assert image(result) == f"nginx:{sha[:7]}"
+    assert deploy.body["metadata"]["labels"] == {"app-name": "env-kustomize"}
+    # commonAnnotations are substituted only with commonAnnotationsEnvsubst.
+    assert deploy.body["metadata"]["annotations"] == {"revision": "$ARGOCD_APP_REVISION_SHORT"}
+
+
+def test_common_annotations_envsubst(view: RevisionView, repo: Path) -> None:
+    sha = git(repo, "rev-parse", "HEAD").strip()
+    result = render(view, "env-kustomize-annotations")
+    assert result.errors == ()
+    assert only(result, "Deployment").body["metadata"]["annotations"] == {"revision": sha[:7]}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("$ARGOCD_APP_NAME", "guestbook"),
+        ("${ARGOCD_APP_NAME}-x", "guestbook-x"),
+        ("$ARGOCD_APP_NAME-x", "guestbook-x"),
+        ("pre-$ARGOCD_APP_NAMESPACE", "pre-prod"),
+        ("$UNKNOWN", ""),  # unknown variables are empty
+        ("$$ARGOCD_APP_NAME", "$ARGOCD_APP_NAME"),  # `$$` is an escaped dollar
+        ("cost: 5$", "cost: 5$"),  # a trailing `$` stays
+        ("a$.b", "a$.b"),  # `$` before a non-name character stays
+        ("${}x", "x"),  # os.Expand eats bad syntax
+        ("$1x", "x"),  # a shell special character is a one-letter variable
+    ],
+)
+def test_envsubst_follows_go_os_expand(text: str, expected: str) -> None:
+    env = BuildEnv({"ARGOCD_APP_NAME": "guestbook", "ARGOCD_APP_NAMESPACE": "prod"})
+    assert env.substitute(text) == expected

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from gitrepos import git, make_repo
+
+from reviewer.errors import GitError
+from reviewer.trees import WORKTREE, materialise, remotes, resolve_revision
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    path = make_repo(tmp_path / "repo", {"apps/a.yaml": "one\n", "top.yaml": "top\n"})
+    (path / "apps/a.yaml").write_text("two\n")
+    git(path, "commit", "-qam", "second")
+    return path
+
+
+def _files(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*") if p.is_file()}
+
+
+def test_revision_is_checked_out_without_touching_the_checkout(repo: Path) -> None:
+    (repo / "top.yaml").write_text("edited, not committed\n")
+    status_before = git(repo, "status", "--porcelain")
+    index_before = (repo / ".git/index").read_bytes()
+    with materialise(repo, "HEAD~1") as tree:
+        assert _files(tree.root) == {"apps/a.yaml": "one\n", "top.yaml": "top\n"}
+        assert tree.revision == resolve_revision(repo, "HEAD~1")
+        assert not (tree.root / ".git").exists()
+        kept = tree.root
+    assert not kept.exists(), "the temporary tree is removed afterwards"
+    assert git(repo, "status", "--porcelain") == status_before
+    assert (repo / ".git/index").read_bytes() == index_before
+    assert git(repo, "worktree", "list").count("\n") == 1
+
+
+def test_working_tree_includes_uncommitted_and_untracked_but_not_ignored(repo: Path) -> None:
+    (repo / "top.yaml").write_text("edited\n")
+    (repo / "new.yaml").write_text("untracked\n")
+    (repo / ".gitignore").write_text("secret.env\n")
+    (repo / "secret.env").write_text("TOKEN=x\n")
+    (repo / "apps/a.yaml").unlink()
+    with materialise(repo, WORKTREE) as tree:
+        files = _files(tree.root)
+    assert files["top.yaml"] == "edited\n"
+    assert files["new.yaml"] == "untracked\n"
+    assert "secret.env" not in files
+    assert "apps/a.yaml" not in files, "a file deleted in the working tree is gone"
+    assert tree.revision == resolve_revision(repo, "HEAD")
+
+
+def test_subdirectory_is_the_config_repo_root(repo: Path) -> None:
+    with materialise(repo / "apps", "HEAD") as tree:
+        assert _files(tree.root) == {"a.yaml": "two\n"}
+        assert tree.repo_subdir == "apps"
+    with materialise(repo / "apps", WORKTREE) as tree:
+        assert _files(tree.root) == {"a.yaml": "two\n"}
+
+
+def test_cleanup_happens_on_error(repo: Path) -> None:
+    seen: list[Path] = []
+    with pytest.raises(RuntimeError), materialise(repo, "HEAD") as tree:
+        seen.append(tree.root)
+        raise RuntimeError("boom")
+    assert not seen[0].exists()
+
+
+def test_unknown_revision_is_a_clear_error(repo: Path) -> None:
+    with pytest.raises(GitError, match="unknown revision 'nope'"), materialise(repo, "nope"):
+        pass
+
+
+def test_not_a_repository(tmp_path: Path) -> None:
+    with pytest.raises(GitError, match="not inside a git repository"), materialise(tmp_path, "HEAD"):
+        pass
+
+
+def test_symlinks_are_kept_as_symlinks(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"base/a.yaml": "a\n"})
+    os.symlink("base/a.yaml", repo / "link.yaml")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "link")
+    for rev in ("HEAD", WORKTREE):
+        with materialise(repo, rev) as tree:
+            assert (tree.root / "link.yaml").is_symlink()
+            assert (tree.root / "link.yaml").read_text() == "a\n"
+
+
+def test_remotes_lists_every_url(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"a": "a"}, remote="https://github.com/acme/config.git")
+    git(repo, "remote", "add", "mirror", "git@gitlab.example.com:acme/config.git")
+    assert remotes(repo) == ("git@gitlab.example.com:acme/config.git", "https://github.com/acme/config.git")
