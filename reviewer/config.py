@@ -33,6 +33,7 @@ class Cluster:
 @dataclass(frozen=True, slots=True)
 class Config:
     repos: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()  # globs of repo paths whose Applications are not live (docs, examples)
     clusters: tuple[Cluster, ...] = ()
     apps: tuple[Mapping[str, Any], ...] = ()
     cluster_scoped: tuple[str, ...] = ()
@@ -47,7 +48,7 @@ class Config:
     source: str = ""  # where it was read from, for messages
 
 
-_TOP = {"repos", "clusters", "apps", "scopes", "render"}
+_TOP = {"repos", "clusters", "apps", "scopes", "render", "ignore"}
 _RENDER = {
     "timeout",
     "kubeVersion",
@@ -143,6 +144,7 @@ def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
         raise ConfigError(f"{source}: render.timeout must be a number of seconds") from None
     return Config(
         repos=_strings(top.get("repos"), f"{source}: repos"),
+        ignore=_strings(top.get("ignore"), f"{source}: ignore"),
         clusters=tuple(clusters),
         apps=tuple(apps),
         cluster_scoped=_strings(scopes.get("clusterScoped"), f"{source}: scopes.clusterScoped"),

@@ -61,14 +61,15 @@ def open_revision(
         config = (
             load_config(config_path, required=True) if config_path else load_config(tree.root / CONFIG_FILE)
         )
-        urls = [*remotes(repo), *config.repos]
+        urls = [*config.repos, *remotes(repo)]
         identity = RepoIdentity.of(urls or [LOCAL_REPO_URL])
-        scan = scan_tree(tree.root)
+        scan = scan_tree(tree.root, config.ignore)
         ctx = RenderContext(
             root=tree.root,
             revision=tree.revision,
             config=config,
             identity=identity,
+            repo_url=(urls or [LOCAL_REPO_URL])[0],
             scopes=ScopeTable.build(
                 cluster_scoped=config.cluster_scoped, namespaced=config.namespaced, crds=scan.crds
             ),

@@ -42,6 +42,19 @@ GoLikeLoader.add_constructor("tag:yaml.org,2002:value", yaml.SafeLoader.construc
 GoLikeLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 
+def _local_tag(loader: Any, suffix: str, node: yaml.Node) -> Any:
+    """An application-specific tag (`!foo`): go-yaml v2 ignores tags it does not know and decodes the
+    node as if untagged (its `resolve` returns the plain value), so `matchType: !=` is an empty string."""
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+GoLikeLoader.add_multi_constructor("!", _local_tag)
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     """One document of a YAML stream, with the 1-based line it starts on."""

@@ -208,3 +208,44 @@ def test_broken_application_files_are_reported(tmp_path: Path) -> None:
     with open_revision(repo, "HEAD") as view:
         assert view.discovery.apps == ()
         assert any("bad.yaml" in w for w in view.discovery.warnings)
+
+
+def test_self_managing_loop_has_an_entry_point(tmp_path: Path) -> None:
+    # a (in b/) renders a/, which holds b's manifest; b renders b/, which holds a's: no document is unclaimed.
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            "a/app-b.yaml": application("b", "b", namespace="argocd"),
+            "b/app-a.yaml": application("a", "a", namespace="argocd"),
+        },
+    )
+    with open_revision(repo, "HEAD") as view:
+        apps = {a.name: a for a in view.discovery.apps}
+        assert set(apps) == {"a", "b"}
+        assert apps["b"].parent is None, "the manifest first in path order (a/app-b.yaml) is the entry point"
+        assert apps["a"].parent == "argocd/b"
+        assert any("argocd/b is part of a self-managing app-of-apps loop" in w for w in view.discovery.warnings)
+
+
+def test_an_app_holding_its_own_manifest_is_a_root(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"apps/foo/app.yaml": application("foo", "apps/foo", namespace="argocd")})
+    with open_revision(repo, "HEAD") as view:
+        (app,) = view.discovery.apps
+        assert app.parent is None
+        assert not view.discovery.warnings
+        result = view.render(app)
+        assert [(r.key.kind, r.key.name) for r in result.resources] == [("Application", "foo")]
+
+
+def test_ignored_paths_are_not_discovered(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            ".gitops-reviewer.yaml": "ignore: ['docs/**']\n",
+            "docs/example.yaml": application("example", "w"),
+            "live.yaml": application("live", "w"),
+            "w/cm.yaml": CM.format(name="w"),
+        },
+    )
+    with open_revision(repo, "HEAD") as view:
+        assert [a.name for a in view.discovery.apps] == ["live"]

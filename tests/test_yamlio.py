@@ -65,3 +65,8 @@ def test_json_errors_carry_the_line() -> None:
 def test_single_document_loader_refuses_streams() -> None:
     with pytest.raises(ManifestError, match="one YAML document"):
         load_yaml("a: 1\n---\nb: 2\n", file="values.yaml")
+
+
+def test_unknown_local_tags_are_ignored_as_go_yaml_v2_does() -> None:
+    # govuk's AlertmanagerConfig has `matchType: !=`: a `!=` tag on an empty scalar.
+    assert load_yaml("a: !=\nb: !custom text\nc: !obj {k: v}\n") == {"a": "", "b": "text", "c": {"k": "v"}}

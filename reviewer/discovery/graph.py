@@ -60,7 +60,10 @@ class _Graph:
     def claims(self, app: App) -> list[tuple[Path, bool]]:
         out = []
         for source in app.sources:
-            if source.origin != "repo" or source.path is None:
+            # A repoURL that is empty or an unfilled placeholder (`${GIT_REPO}`, filled in by a bootstrap
+            # script or a parent's patch) may well be this repo: it still claims its path here.
+            placeholder = not source.repo_url or "${" in source.repo_url or "{{" in source.repo_url
+            if source.path is None or not (source.origin == "repo" or (source.origin == "external" and placeholder)):
                 continue
             try:
                 app_dir = resolve_path(self.ctx.root, source.path)
@@ -99,8 +102,6 @@ class _Graph:
 
     def may_hold_apps(self, app: App) -> bool:
         """Whether rendering `app` could yield Applications: some file it reads mentions argoproj.io."""
-        if not self.scan.argo_files:
-            return False
         root = self.ctx.root.resolve()
         seen: set[Path] = set()
         stack = [d.resolve() for d, _ in self.claims(app)]
@@ -169,6 +170,8 @@ class _Graph:
         return apps
 
     def add(self, app: App, ancestors: tuple[str, ...]) -> None:
+        if ancestors and app.id == ancestors[-1]:
+            return  # an app that manages its own Application object
         if app.id in ancestors:
             self.warnings.append(
                 f"app-of-apps cycle: {' -> '.join((*ancestors, app.id))}; not expanded again"
@@ -224,10 +227,9 @@ def discover(
     """All apps of the tree in `ctx`, with the renders done along the way (reusable by the caller)."""
     graph = _Graph(ctx=ctx, scan=scan, render=render)
     graph.warnings.extend(scan.warnings)
-    default_url = next(iter(sorted(ctx.identity.urls)), "")
     candidates: list[tuple[ArgoDoc | None, App]] = []
     for entry in ctx.config.apps:
-        manifest = config_app_manifest(entry, f"https://{default_url}" if default_url else "")
+        manifest = config_app_manifest(entry, ctx.repo_url)
         app = graph.parse(
             manifest,
             Location(ctx.config.source or ".gitops-reviewer.yaml"),
@@ -253,15 +255,16 @@ def discover(
 
     def claimed_by(doc: ArgoDoc, own: App | None) -> list[App]:
         path = (root / doc.location.file).resolve()
-        owners = []
+        owners: list[tuple[int, App]] = []
         for app, claims in all_claims:
             if own is None and app.defined_in == doc.location and app.generator:
                 continue  # an ApplicationSet's own output
             for directory, recursive in claims:
                 if path.parent == directory or (recursive and directory in path.parents):
-                    owners.append(app)
+                    owners.append((len(directory.parts), app))
                     break
-        return owners
+        # The innermost claim first: it is the most likely parent, and the one named in messages.
+        return [app for _, app in sorted(owners, key=lambda pair: -pair[0])]
 
     claimers: dict[Location, list[App]] = {}
     apps_at: dict[Location, list[App]] = {}
@@ -278,8 +281,12 @@ def discover(
         if owners:
             claimers[set_doc.location] = owners
 
-    roots = [app for doc, app in candidates if doc is None or doc.location not in claimers]
-    roots += [app for doc, app in generated if doc.location not in claimers]
+    def unclaimed(location: Location) -> bool:
+        # An app whose own directory holds its manifest manages itself: that alone does not make it a child.
+        return all(owner in apps_at.get(location, []) for owner in claimers.get(location, []))
+
+    roots = [app for doc, app in candidates if doc is None or unclaimed(doc.location)]
+    roots += [app for doc, app in generated if unclaimed(doc.location)]
     for app in roots:
         graph.add(app, ())
 
@@ -290,45 +297,43 @@ def discover(
     def accounted(owner: App) -> bool:
         return owner.id in graph.apps and not (owner.id in graph.renders and graph.renders[owner.id].errors)
 
-    def orphaned(location: Location) -> bool:
-        seen: set[Location] = set()
-        stack = [location]
-        while stack:
-            loc = stack.pop()
-            if loc in seen:
-                continue
-            seen.add(loc)
-            for owner in claimers.get(loc, []):
-                if accounted(owner):
-                    return False
-                if owner.id not in graph.apps and owner.defined_in is not None:
-                    stack.append(owner.defined_in)
-        return True
-
     def self_managing(loc: Location) -> bool:
         return any(a in claimers[loc] for a in apps_at.get(loc, []))
 
-    for _ in range(len(claimers)):
+    for _ in range(len(claimers) + 1):
+        memo: dict[Location, bool] = {}
+
+        def orphaned(loc: Location) -> bool:
+            if loc not in memo:
+                memo[loc] = True  # a location being visited is part of a loop: no live app accounts for it
+                memo[loc] = not any(
+                    accounted(owner)
+                    or (owner.id not in graph.apps and owner.defined_in is not None and not orphaned(owner.defined_in))
+                    for owner in claimers.get(loc, [])
+                )
+            return memo[loc]
+
         pending = [
-            loc
-            for loc in claimers
-            if not any(a.id in graph.apps for a in apps_at.get(loc, [])) and orphaned(loc)
+            loc for loc in claimers if not any(a.id in graph.apps for a in apps_at.get(loc, [])) and orphaned(loc)
         ]
         if not pending:
             break
-        start = min(pending, key=lambda loc: (not self_managing(loc), str(loc)))
-        failed = [o.id for o in claimers[start] if o.id in graph.apps]
-        for app in apps_at.get(start, []):
-            if failed:
-                graph.warnings.append(
-                    f"{app.id}: its parent {failed[0]} failed to render, so whether it still produces this "
-                    "Application is unknown; reviewed as a root"
-                )
-            else:
-                graph.warnings.append(
-                    f"{app.id} is part of a self-managing app-of-apps loop; treated as a root"
-                )
-            graph.add(app, ())
+        # Children of failed parents all at once; a loop one entry at a time (the rest follow from it).
+        # (Only documents all of whose claimers are known to have failed: an unreached claimer may yet
+        # turn out to be the real parent.)
+        orphans = [loc for loc in pending if all(o.id in graph.apps for o in claimers[loc])]
+        starts = orphans or [min(pending, key=lambda loc: (not self_managing(loc), str(loc)))]
+        for start in starts:
+            failed = [o.id for o in claimers[start] if o.id in graph.apps and not accounted(o)]
+            for app in apps_at.get(start, []):
+                if failed:
+                    graph.warnings.append(
+                        f"{app.id}: its parent {failed[0]} failed to render, so whether it still produces this "
+                        "Application is unknown; reviewed as a root"
+                    )
+                else:
+                    graph.warnings.append(f"{app.id} is part of a self-managing app-of-apps loop; treated as a root")
+                graph.add(app, ())
 
     for location, owners in sorted(claimers.items(), key=lambda item: str(item[0])):
         if (location.file, location.line) in graph.produced_files:

@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import ManifestError
 from ..records import Location
 from ..yamlio import MAX_DOCUMENT_BYTES, load_json, load_yaml_stream
+from ..rendering.globs import doublestar_match
 from .applications import is_argo_kind
 
 _EXTENSIONS = (".yaml", ".yml", ".json")
@@ -35,12 +36,13 @@ def _is_chart_templates(directory: Path, name: str) -> bool:
     return name == "templates" and (directory / "Chart.yaml").is_file()
 
 
-def scan_tree(root: Path) -> Scan:
+def scan_tree(root: Path, ignore: tuple[str, ...] = ()) -> Scan:
     """Every Application/ApplicationSet document and CRD in the tree, with file and line.
 
     Helm chart `templates/` are skipped: they are templates, not manifests, and are seen through the
     render of the app that uses the chart. Files that do not parse are reported, not fatal: an
     unreferenced broken file changes nothing in a cluster; a referenced one fails its app's render.
+    Paths matching an `ignore` glob (doublestar syntax, repo-relative) are not scanned.
     """
     result = Scan()
     for dirpath, dirnames, filenames in os.walk(root):
@@ -51,6 +53,8 @@ def scan_tree(root: Path) -> Scan:
                 continue
             path = directory / name
             rel = path.relative_to(root).as_posix()
+            if any(doublestar_match(pattern, rel) for pattern in ignore):
+                continue
             try:
                 if path.stat().st_size > MAX_DOCUMENT_BYTES:
                     continue

@@ -19,6 +19,7 @@ class RenderContext:
     config: Config
     identity: RepoIdentity
     scopes: ScopeTable
+    repo_url: str = ""  # a URL that names this repo, for apps declared in the config
     cache_dir: Path | None = None  # where pulled charts are kept between runs
     offline: bool = False  # refuse every network fetch (chart repositories, dependencies)
     crd_api_versions: tuple[str, ...] = ()  # group/version and group/version/Kind of CRDs in the repo
