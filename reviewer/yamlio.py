@@ -119,6 +119,7 @@ def load_yaml_stream(text: str, *, file: str | None = None) -> list[Document]:
 
 
 def _iter_docs(text: str, file: str | None) -> Iterator[Document]:
+    has_anchors = "&" in text  # without anchors there are no aliases to expand
     for attempt in (text, None):
         source = attempt if attempt is not None else _dedupe_anchors(text)
         loader = GoLikeLoader(source)
@@ -132,7 +133,8 @@ def _iter_docs(text: str, file: str | None) -> Iterator[Document]:
                 data = loader.construct_document(node)
                 if data is None:
                     continue
-                _count_nodes(data, [MAX_NODES])
+                if has_anchors:
+                    _count_nodes(data, [MAX_NODES])
                 docs.append(Document(data, line))
         except yaml.composer.ComposerError as exc:
             if attempt is not None and "found duplicate anchor" in str(exc):

@@ -59,7 +59,9 @@ FILES = {
     **TREE,
     "argo/flat.yaml": application("flat", "apps/tree"),
     "argo/recurse.yaml": application("recurse", "apps/tree", directory={"recurse": True}),
-    "argo/include-star.yaml": application("include-star", "apps/tree", directory={"recurse": True, "include": "*.yaml"}),
+    "argo/include-star.yaml": application(
+        "include-star", "apps/tree", directory={"recurse": True, "include": "*.yaml"}
+    ),
     "argo/include-alt.yaml": application(
         "include-alt", "apps/tree", directory={"recurse": True, "include": "{a.yaml,sub/deeper/*}"}
     ),
@@ -92,7 +94,10 @@ FILES = {
         "apps/jsonnet",
         directory={
             "jsonnet": {
-                "extVars": [{"name": "app", "value": "$ARGOCD_APP_NAME"}, {"name": "sum", "value": "1 + 2", "code": True}],
+                "extVars": [
+                    {"name": "app", "value": "$ARGOCD_APP_NAME"},
+                    {"name": "sum", "value": "1 + 2", "code": True},
+                ],
                 "tlas": [{"name": "replicas", "value": "4", "code": True}, {"name": "env", "value": "prod"}],
                 "libs": ["vendor/lib"],
             }

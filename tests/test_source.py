@@ -84,6 +84,11 @@ FILES = {
     "apps/both/kustomization.yaml": "resources: [cm.yaml]\n",
     "apps/both/cm.yaml": configmap("from-kustomize"),
     "apps/both/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-helm\n",
+    # discovery.go: the last match in walk order decides, and `prod-Chart.yaml` sorts after `kustomization.yaml`.
+    "argo/detect-late-chart.yaml": application("detect-late-chart", "apps/late-chart"),
+    "apps/late-chart/kustomization.yaml": "resources: [cm.yaml]\n",
+    "apps/late-chart/cm.yaml": configmap("from-kustomize"),
+    "apps/late-chart/prod-Chart.yaml": CHART,
     "argo/detect-directory.yaml": application("detect-directory", "apps/plain"),
     "apps/plain/cm.yaml": configmap("plain"),
     "argo/explicit-directory.yaml": application("explicit-directory", "apps/chart-as-dir", directory={}),
@@ -214,6 +219,13 @@ def test_kustomize_wins_over_chart_yaml(view: RevisionView) -> None:
     assert names(result) == ["from-kustomize"]
 
 
+def test_the_last_detection_file_in_walk_order_decides(view: RevisionView) -> None:
+    # A `*Chart.yaml` file after the kustomization makes the source Helm; there is no Chart.yaml to render.
+    result = render(view, "detect-late-chart")
+    assert result.resources == ()
+    assert "Chart.yaml" in result.errors[0].message
+
+
 def test_plain_files_mean_directory(view: RevisionView) -> None:
     result = render(view, "detect-directory")
     assert result.source_types == ("directory",)
@@ -278,15 +290,18 @@ def test_build_env_in_helm_parameters_and_value_files(view: RevisionView, repo: 
     sha = git(repo, "rev-parse", "HEAD").strip()
     result = render(view, "env-helm")
     assert result.errors == ()
-    assert only(result, "ConfigMap").body["data"] == {
-        "fromfile": "picked-by-app-name",  # values-$ARGOCD_APP_NAME.yaml
-        "name": "env-helm",
-        "ns": "env-ns",  # the destination namespace
-        "rev": sha,
-        "short": sha[:7],
-        "path": "apps/env-chart",
-        "literal": "$ARGOCD_APP_NAME",  # `$$` escapes a dollar
-    }
+    assert (
+        only(result, "ConfigMap").body["data"]
+        == {
+            "fromfile": "picked-by-app-name",  # values-$ARGOCD_APP_NAME.yaml
+            "name": "env-helm",
+            "ns": "env-ns",  # the destination namespace
+            "rev": sha,
+            "short": sha[:7],
+            "path": "apps/env-chart",
+            "literal": "$ARGOCD_APP_NAME",  # `$$` escapes a dollar
+        }
+    )
 
 
 def test_build_env_in_kustomize_images_and_labels_but_not_annotations(view: RevisionView, repo: Path) -> None:

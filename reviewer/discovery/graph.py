@@ -27,7 +27,7 @@ from .applications import (
     config_app_manifest,
     parse_application,
 )
-from .scan import ArgoDoc, Scan
+from .scan import APPLICATION_KIND, ArgoDoc, Scan
 
 IN_CLUSTER = ("https://kubernetes.default.svc", "https://kubernetes.default.svc/")
 MAX_DEPTH = 20
@@ -101,7 +101,7 @@ class _Graph:
         return refs
 
     def may_hold_apps(self, app: App) -> bool:
-        """Whether rendering `app` could yield Applications: some file it reads mentions argoproj.io."""
+        """Whether rendering `app` could yield Applications: some file it reads has `kind: Application(Set)`."""
         root = self.ctx.root.resolve()
         seen: set[Path] = set()
         stack = [d.resolve() for d, _ in self.claims(app)]
@@ -123,7 +123,7 @@ class _Graph:
             templates = directory / "templates"
             if (directory / "Chart.yaml").is_file() and templates.is_dir():
                 for path in templates.rglob("*"):
-                    if path.is_file() and "argoproj.io" in path.read_text(encoding="utf-8", errors="replace"):
+                    if path.is_file() and APPLICATION_KIND.search(path.read_text(encoding="utf-8", errors="replace")):
                         return True
         return False
 

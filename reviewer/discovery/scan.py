@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,8 @@ from ..rendering.globs import doublestar_match
 from .applications import is_argo_kind
 
 _EXTENSIONS = (".yaml", ".yml", ".json")
+# `kind: Application` / `kind: ApplicationSet` in YAML, JSON or Jsonnet spelling.
+APPLICATION_KIND = re.compile(r"""["']?kind["']?\s*:\s*["']?Application(?:Set)?\b""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +31,7 @@ class ArgoDoc:
 class Scan:
     docs: list[ArgoDoc] = field(default_factory=list)
     crds: list[Mapping[str, Any]] = field(default_factory=list)
-    argo_files: set[str] = field(default_factory=set)  # files mentioning argoproj.io (may hold apps)
+    argo_files: set[str] = field(default_factory=set)  # files that may hold Applications or ApplicationSets
     warnings: list[str] = field(default_factory=list)
 
 
@@ -65,7 +68,7 @@ def scan_tree(root: Path, ignore: tuple[str, ...] = ()) -> Scan:
             has_crd = "CustomResourceDefinition" in text
             if not has_argo and not has_crd:
                 continue
-            if has_argo:
+            if has_argo and APPLICATION_KIND.search(text):
                 result.argo_files.add(rel)
             try:
                 if name.endswith(".json"):

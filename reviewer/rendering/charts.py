@@ -6,6 +6,8 @@ is repository + chart + version; a version constraint is resolved by the reposit
 
 from __future__ import annotations
 
+import atexit
+import concurrent.futures
 import hashlib
 import os
 import re
@@ -17,6 +19,8 @@ from ..errors import RenderFailure
 from ..records import AppSource
 from .context import RenderContext
 
+# Pulls run in a worker so that a repository that never answers costs at most the render timeout.
+_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="chart-pull")
 _EXACT = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 
 
@@ -43,9 +47,7 @@ def pull_chart(source: AppSource, ctx: RenderContext) -> Path:
     version = source.target_revision if source.target_revision not in ("", "HEAD") else None
     label = f"{source.repo_url} {source.chart}@{version or 'latest'}"
     if ctx.offline:
-        raise RenderFailure(
-            f"chart {label} is not in this repository and network fetches are off (--offline)"
-        )
+        raise RenderFailure(f"chart {label} is not in this repository and network fetches are off (--offline)")
     ref, repo_url = chart_reference(source)
     cacheable = bool(version and _EXACT.match(version))
     cache_root = ctx.cache_dir or default_cache_dir()
@@ -55,17 +57,22 @@ def pull_chart(source: AppSource, ctx: RenderContext) -> Path:
         return cached
     tmp = Path(tempfile.mkdtemp(prefix="gitops-reviewer-pull-"))
     try:
+        pulling = _POOL.submit(
+            helm_python.pull, ref, version=version, repo_url=repo_url, untar=True, untar_dir=tmp, destination=tmp
+        )
         try:
-            helm_python.pull(
-                ref, version=version, repo_url=repo_url, untar=True, untar_dir=tmp, destination=tmp
-            )
+            pulling.result(timeout=ctx.config.render_timeout)
+        except concurrent.futures.TimeoutError:
+            raise RenderFailure(f"cannot pull chart {label}: no answer after {ctx.config.render_timeout:g} s") from None
         except helm_python.HelmError as exc:
             raise RenderFailure(f"cannot pull chart {label}: {exc}") from None
         charts = [p.parent for p in tmp.glob("*/Chart.yaml")]
         if len(charts) != 1:
             raise RenderFailure(f"pulled chart {label} did not unpack to one chart directory")
         if not cacheable:
-            dest = Path(tempfile.mkdtemp(prefix="gitops-reviewer-chart-")) / charts[0].name
+            holder = tempfile.mkdtemp(prefix="gitops-reviewer-chart-")
+            atexit.register(shutil.rmtree, holder, True)
+            dest = Path(holder) / charts[0].name
             shutil.move(str(charts[0]), dest)
             return dest
         cache_root.mkdir(parents=True, exist_ok=True)

@@ -155,9 +155,7 @@ def render_directory(
             if not real.exists():
                 continue  # Argo CD logs "destination of symlink is missing" and skips it
             if real != root and root not in real.parents:
-                raise RenderFailure(
-                    f"illegal filepath in symlink at {rel_to_app!r}: it leaves the repository"
-                )
+                raise RenderFailure(f"illegal filepath in symlink at {rel_to_app!r}: it leaves the repository")
         if not real.is_file():
             continue
         if exclude and gobwas_match(exclude, rel_to_app):
@@ -185,9 +183,7 @@ def render_directory(
             except ManifestError as exc:
                 raise RenderFailure(f"failed to unmarshal {rel}: {exc}") from None
             if not isinstance(data, Mapping):
-                raise RenderFailure(
-                    f"failed to unmarshal {rel}: only single objects are allowed in JSON files"
-                )
+                raise RenderFailure(f"failed to unmarshal {rel}: only single objects are allowed in JSON files")
             produced.append(Produced(data, Location(rel, 1)))
             continue
         produced.extend(_yaml_objects(text, rel))

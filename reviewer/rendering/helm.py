@@ -176,11 +176,9 @@ def _expand_value_files(
         if is_glob:
             if not paths:
                 if ignore_missing:
-                    warnings.append(
-                        f"values file glob {raw!r} matched no files (ignored: ignoreMissingValueFiles)"
-                    )
+                    warnings.append(f'values file glob "{raw}" matched no files (ignored: ignoreMissingValueFiles)')
                     continue
-                raise RenderFailure(f"values file glob {raw!r} matched no files")
+                raise RenderFailure(f'values file glob "{raw}" matched no files')
             files.extend(p for p in paths if p not in explicit and p not in files)
             continue
         path = paths[0]
@@ -228,9 +226,7 @@ def build_template(
     assert isinstance(helm, Mapping)
     release = str(helm.get("releaseName") or app.name)
     if len(release) > MAX_RELEASE_NAME:
-        raise RenderFailure(
-            f"release name {release!r} exceeds Helm's maximum of {MAX_RELEASE_NAME} characters"
-        )
+        raise RenderFailure(f"release name {release!r} exceeds Helm's maximum of {MAX_RELEASE_NAME} characters")
     # A pulled chart is its own repository root (repository.go runs helmTemplate in the extracted chart).
     repo_root = ctx.root if _inside(chart_dir, ctx.root) else chart_dir
     declared_refs = frozenset(s.ref for s in app.sources if s.ref)
@@ -278,9 +274,7 @@ def build_template(
             raise RenderFailure(f"helm.fileParameters path {param['path']} does not exist")
         set_files[str(param["name"])] = str(path.resolve())
     cluster = _cluster_for(app, ctx)
-    kube_version = str(
-        helm.get("kubeVersion") or (cluster.kube_version if cluster else "") or ctx.config.kube_version
-    )
+    kube_version = str(helm.get("kubeVersion") or (cluster.kube_version if cluster else "") or ctx.config.kube_version)
     api_versions = tuple(str(a) for a in helm.get("apiVersions") or ()) or _api_versions(ctx, cluster)
     return (
         HelmTemplate(
@@ -381,9 +375,7 @@ def _sdk_render(tpl: HelmTemplate, timeout: float) -> dict[str, str]:
         with tempfile.TemporaryDirectory(prefix="gitops-reviewer-chart-") as tmp:
             # The SDK's render validates values against every values.schema.json (as `helm template`
             # does); `--skip-schema-validation` is rendering a copy of the chart without them.
-            chart_dir = (
-                _without_schemas(tpl.chart_dir, Path(tmp)) if tpl.skip_schema_validation else tpl.chart_dir
-            )
+            chart_dir = _without_schemas(tpl.chart_dir, Path(tmp)) if tpl.skip_schema_validation else tpl.chart_dir
             return _sdk_render_chart(chart_dir, tpl, values)
 
     future = _POOL.submit(work)
@@ -519,9 +511,7 @@ def run_template(tpl: HelmTemplate, ctx: RenderContext) -> list[Produced]:
             raise RenderFailure(f"helm produced invalid YAML in {rel_name}: {exc}", command=command) from None
         for doc in docs:
             if not isinstance(doc.data, Mapping):
-                raise RenderFailure(
-                    f"helm produced a document that is not an object in {rel_name}", command=command
-                )
+                raise RenderFailure(f"helm produced a document that is not an object in {rel_name}", command=command)
             if tpl.skip_tests and _is_test_hook(doc.data):
                 continue
             (crds if is_crd else produced).append(Produced(doc.data, Location(location.file, None)))

@@ -105,8 +105,7 @@ def parse_image_arg(arg: str) -> dict[str, str]:
     name, tag, digest = split_image_name(value)
     if name == arg:
         raise RenderFailure(
-            f"kustomize edit set image: invalid format of image {arg!r} "
-            "(use name=newName:tag, name:tag or name@digest)"
+            f"kustomize edit set image: invalid format of image {arg!r} (use name=newName:tag, name:tag or name@digest)"
         )
     entry = {"name": key or name, "newName": name if key else "", "newTag": tag, "digest": digest}
     return entry
@@ -146,9 +145,7 @@ def _str_map(value: Any, what: str) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in value.items()}
 
 
-def apply_edits(
-    kustomization: dict[str, Any], options: Mapping[str, Any], env: BuildEnv, app_dir: Path
-) -> list[str]:
+def apply_edits(kustomization: dict[str, Any], options: Mapping[str, Any], env: BuildEnv, app_dir: Path) -> list[str]:
     """Apply Argo CD's `kustomize edit` sequence to a parsed kustomization; returns the commands mirrored."""
     done: list[str] = []
     if options.get("namePrefix"):
@@ -172,9 +169,7 @@ def apply_edits(
             try:
                 count = int(str(raw.get("count")))
             except ValueError:
-                raise RenderFailure(
-                    f"kustomize.replicas count {raw.get('count')!r} is not an integer"
-                ) from None
+                raise RenderFailure(f"kustomize.replicas count {raw.get('count')!r} is not an integer") from None
             entry_r = {"name": str(raw["name"]), "count": count}
             current_r = [r for r in current_r if r.get("name") != entry_r["name"]] + [entry_r]
         kustomization["replicas"] = current_r
@@ -184,8 +179,7 @@ def apply_edits(
         force = bool(options.get("forceCommonLabels"))
         if options.get("labelIncludeTemplates") and not options.get("labelWithoutSelector"):
             raise RenderFailure(
-                "kustomize edit add label: --without-selector flag must be specified for "
-                "--include-templates to work"
+                "kustomize edit add label: --without-selector flag must be specified for --include-templates to work"
             )
         if options.get("labelWithoutSelector"):
             entry_l: dict[str, Any] = {"pairs": labels, "includeSelectors": False}
@@ -196,9 +190,7 @@ def apply_edits(
             existing_l = dict(kustomization.get("commonLabels") or {})
             clash = sorted(set(existing_l) & set(labels))
             if clash and not force:
-                raise RenderFailure(
-                    f"kustomize edit add label: label {clash[0]} already in kustomization file"
-                )
+                raise RenderFailure(f"kustomize edit add label: label {clash[0]} already in kustomization file")
             kustomization["commonLabels"] = {**existing_l, **labels}
         done.append("edit add label")
     annotations = _str_map(options.get("commonAnnotations"), "commonAnnotations")
@@ -208,9 +200,7 @@ def apply_edits(
         existing_a = dict(kustomization.get("commonAnnotations") or {})
         clash = sorted(set(existing_a) & set(annotations))
         if clash and not options.get("forceCommonAnnotations"):
-            raise RenderFailure(
-                f"kustomize edit add annotation: annotation {clash[0]} already in kustomization file"
-            )
+            raise RenderFailure(f"kustomize edit add annotation: annotation {clash[0]} already in kustomization file")
         kustomization["commonAnnotations"] = {**existing_a, **annotations}
         done.append("edit add annotation")
     if options.get("namespace"):
@@ -319,6 +309,8 @@ def render_kustomize(
                     data = load_yaml(original.decode("utf-8"), file=ctx.rel(kfile))
                 except (ManifestError, UnicodeDecodeError) as exc:
                     raise RenderFailure(f"cannot read {ctx.rel(kfile)}: {exc}") from None
+                if data is None:
+                    data = {}  # an empty kustomization: `kustomize edit` still applies to it
                 if isinstance(data, dict):
                     apply_edits(data, options, env, app_dir)
                     meta = list(data.get("buildMetadata") or [])
@@ -333,9 +325,7 @@ def render_kustomize(
             except ToolError as exc:
                 stderr = _redact(exc.stderr, ctx)
                 if exc.returncode is None:  # timed out, or could not be started
-                    raise RenderFailure(
-                        f"kustomize build failed: {exc}", command=command, stderr=stderr
-                    ) from None
+                    raise RenderFailure(f"kustomize build failed: {exc}", command=command, stderr=stderr) from None
                 raise RenderFailure(
                     "kustomize build failed",
                     command=command,

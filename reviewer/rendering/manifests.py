@@ -188,9 +188,7 @@ def normalise(
             continue
         phases, is_hook, ignored = hook_phases(body)
         if ignored:
-            out.warnings.append(
-                f"{kind} {meta.get('name')} has only hook types Argo CD does not run; it is ignored"
-            )
+            out.warnings.append(f"{kind} {meta.get('name')} has only hook types Argo CD does not run; it is ignored")
             continue
         name = meta.get("name") or ""
         if not name and not (is_hook and meta.get("generateName")):

@@ -35,7 +35,7 @@ def detect_type(source: AppSource, app_dir: Path) -> str:
     """Argo CD's source type: explicit when exactly one tool block is set, else discovered from files.
 
     util/app/discovery/discovery.go: `*Chart.yaml` means Helm, a kustomization file means Kustomize
-    (checked in lexical walk order, so Kustomize wins when both exist), otherwise Directory. A chart
+    (checked in lexical walk order, so Kustomize wins over `Chart.yaml`), otherwise Directory. A chart
     from a chart repository is Helm. Plugins are not reproducible offline.
     """
     explicit = source.explicit_types
@@ -47,12 +47,18 @@ def detect_type(source: AppSource, app_dir: Path) -> str:
         return explicit[0]
     if not app_dir.is_dir():
         raise RenderFailure(f"app path {source.path!r} does not exist")
-    names = set(os.listdir(app_dir))
-    if any(n in names for n in KUSTOMIZATION_NAMES):
-        return "kustomize"
-    if any(n.endswith("Chart.yaml") for n in names):
-        return "helm"
-    return "directory"
+    # discovery.go Discover: the path root's files in filepath.Walk (lexical) order, each `*Chart.yaml`
+    # setting Helm and each kustomization setting Kustomize; the last one seen decides.
+    kind = "directory"
+    for name in sorted(os.listdir(app_dir)):
+        path = app_dir / name
+        if path.is_dir() and not path.is_symlink():
+            continue
+        if name.endswith("Chart.yaml"):
+            kind = "helm"
+        if name in KUSTOMIZATION_NAMES:
+            kind = "kustomize"
+    return kind
 
 
 def _merge_patch(target: Any, patch: Any) -> Any:

@@ -7,24 +7,28 @@ reached the repository at all.
 
 from __future__ import annotations
 
+import functools
 import http.server
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import helm_python
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    repo: ChartRepo
+    def __init__(self, *args: Any, repo: ChartRepo, **kwargs: Any) -> None:
+        self.repo = repo  # set first: the base class serves the request from __init__
+        super().__init__(*args, directory=str(repo.directory), **kwargs)
 
     def do_GET(self) -> None:
         with self.repo.lock:
             self.repo.requests.append(self.path)
         super().do_GET()
 
-    def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         pass
 
 
@@ -35,20 +39,13 @@ class ChartRepo:
         self.directory = directory
         self.requests: list[str] = []
         self.lock = threading.Lock()
-        repo = self
-
-        class Handler(_Handler):
-            def __init__(self, *args: object, **kwargs: object) -> None:
-                super().__init__(*args, directory=str(repo.directory), **kwargs)  # type: ignore[arg-type]
-
-        Handler.repo = self
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        handler = functools.partial(_Handler, repo=self)
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def publish(self, chart_dir: Path) -> Path:
         """Package `chart_dir` into the repository and regenerate its index; returns the archive."""
