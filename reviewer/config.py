@@ -100,9 +100,7 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 def _check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
-        )
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
 
 
 def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
@@ -123,9 +121,7 @@ def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
                 name=str(c["name"]),
                 server=str(c["server"]),
                 labels={str(k): str(v) for k, v in _mapping(c.get("labels"), "labels").items()},
-                annotations={
-                    str(k): str(v) for k, v in _mapping(c.get("annotations"), "annotations").items()
-                },
+                annotations={str(k): str(v) for k, v in _mapping(c.get("annotations"), "annotations").items()},
                 project=str(c.get("project") or ""),
                 kube_version=str(c.get("kubeVersion") or ""),
                 api_versions=_strings(c.get("apiVersions"), f"{source}: clusters[{i}].apiVersions"),

@@ -36,9 +36,7 @@ class ManifestError(ReviewerError):
 class ToolError(ReviewerError):
     """An external tool (git, kustomize, helm) failed, timed out or could not be started."""
 
-    def __init__(
-        self, message: str, *, command: str, exit_code: int | None = None, stderr: str = ""
-    ) -> None:
+    def __init__(self, message: str, *, command: str, exit_code: int | None = None, stderr: str = "") -> None:
         super().__init__(message)
         self.command = command
         self.returncode = exit_code
@@ -48,9 +46,7 @@ class ToolError(ReviewerError):
 class RenderFailure(ReviewerError):
     """One source of one app could not be rendered. Caught per app and recorded as data."""
 
-    def __init__(
-        self, message: str, *, command: str = "", exit_code: int | None = None, stderr: str = ""
-    ) -> None:
+    def __init__(self, message: str, *, command: str = "", exit_code: int | None = None, stderr: str = "") -> None:
         super().__init__(message)
         self.command = command
         self.returncode = exit_code

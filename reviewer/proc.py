@@ -6,8 +6,10 @@ gets only the environment it needs: no tokens, no cloud credentials, no proxies 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -66,25 +68,32 @@ def run(
     """Run `argv` and return its output; raise ToolError on timeout, a missing tool or a bad exit code."""
     command = describe(argv)
     try:
-        proc = subprocess.run(
+        # A session of its own, so a timeout kills the whole process group (kustomize's git, helm's plugins).
+        child = subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=dict(env) if env is not None else scrubbed_env(),
-            input=input,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired as exc:
-        raise ToolError(
-            f"`{argv[0]}` timed out after {timeout:g} s",
-            command=command,
-            stderr=trim((exc.stderr or b"").decode("utf-8", "replace")),
-        ) from None
     except FileNotFoundError:
         raise ToolError(f"`{argv[0]}` is not installed or not on PATH", command=command) from None
     except OSError as exc:
         raise ToolError(f"`{argv[0]}` could not be started: {exc}", command=command) from None
+    try:
+        out, err = child.communicate(input=input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        _, err = child.communicate()
+        raise ToolError(
+            f"`{argv[0]}` timed out after {timeout:g} s",
+            command=command,
+            stderr=trim((err or b"").decode("utf-8", "replace")),
+        ) from None
+    proc = subprocess.CompletedProcess(list(argv), child.returncode, out, err)
     stdout = proc.stdout.decode("utf-8", "replace")
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode not in allowed:

@@ -58,9 +58,7 @@ def open_revision(
 ) -> Iterator[RevisionView]:
     """Materialise `rev` of the config repo at `repo`, read its config, and discover its apps."""
     with materialise(repo, rev) as tree:
-        config = (
-            load_config(config_path, required=True) if config_path else load_config(tree.root / CONFIG_FILE)
-        )
+        config = load_config(config_path, required=True) if config_path else load_config(tree.root / CONFIG_FILE)
         urls = [*config.repos, *remotes(repo)]
         identity = RepoIdentity.of(urls or [LOCAL_REPO_URL])
         scan = scan_tree(tree.root, config.ignore)
@@ -70,9 +68,7 @@ def open_revision(
             config=config,
             identity=identity,
             repo_url=(urls or [LOCAL_REPO_URL])[0],
-            scopes=ScopeTable.build(
-                cluster_scoped=config.cluster_scoped, namespaced=config.namespaced, crds=scan.crds
-            ),
+            scopes=ScopeTable.build(cluster_scoped=config.cluster_scoped, namespaced=config.namespaced, crds=scan.crds),
             cache_dir=Path(config.chart_cache).expanduser() if config.chart_cache else None,
             offline=offline_default() if offline is None else offline,
             crd_api_versions=crd_api_versions(scan.crds),

@@ -34,9 +34,7 @@ class Tree:
 
 def _git(repo: Path, *args: str, env: dict[str, str] | None = None, input: bytes | None = None) -> str:
     try:
-        done = proc.run(
-            ["git", *args], cwd=repo, timeout=GIT_TIMEOUT, env=proc.scrubbed_env(env), input=input
-        )
+        done = proc.run(["git", *args], cwd=repo, timeout=GIT_TIMEOUT, env=proc.scrubbed_env(env), input=input)
     except ToolError as exc:
         raise GitError(f"git {args[0]} failed in {repo}: {exc.stderr or exc}") from None
     return done.stdout
@@ -117,9 +115,7 @@ def _checkout(top: Path, sha: str, subdir: str, dest: Path, index: Path) -> None
         _git(top, "checkout-index", "--all", "--force", f"--prefix={dest}/", env=env)
         return
     names = _git(top, "ls-files", "-z", "--", subdir, env=env)
-    _git(
-        top, "checkout-index", "--force", "--stdin", "-z", f"--prefix={dest}/", env=env, input=names.encode()
-    )
+    _git(top, "checkout-index", "--force", "--stdin", "-z", f"--prefix={dest}/", env=env, input=names.encode())
 
 
 def _copy_worktree(top: Path, subdir: str, dest: Path) -> None:

@@ -10,9 +10,7 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
 
 
-def make_repo(
-    path: Path, files: dict[str, str], *, remote: str | None = "https://github.com/acme/config.git"
-) -> Path:
+def make_repo(path: Path, files: dict[str, str], *, remote: str | None = "https://github.com/acme/config.git") -> Path:
     """A real git repository with `files` committed (and an `origin` remote, as a clone has)."""
     path.mkdir(parents=True, exist_ok=True)
     git(path, "init", "-q", "-b", "main")

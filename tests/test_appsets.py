@@ -31,9 +31,7 @@ from reviewer.yamlio import load_yaml, load_yaml_stream
 
 ARGO_CD = "https://github.com/argoproj/argo-cd.git"
 IN_CLUSTER = "https://kubernetes.default.svc"
-DEV = Cluster(
-    name="engineering-dev", server="https://1.2.3.4", labels={"environment": "dev"}, project="team-a"
-)
+DEV = Cluster(name="engineering-dev", server="https://1.2.3.4", labels={"environment": "dev"}, project="team-a")
 PROD = Cluster(
     name="engineering-prod",
     server="https://2.4.6.8",
@@ -44,9 +42,7 @@ PROD = Cluster(
 
 @pytest.fixture(scope="session")
 def examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return clone_corpus(
-        "argo-cd-applicationset-examples", tmp_path_factory.mktemp("corpus") / "appset-examples"
-    )
+    return clone_corpus("argo-cd-applicationset-examples", tmp_path_factory.mktemp("corpus") / "appset-examples")
 
 
 def is_argo_cd(url: str) -> bool:
@@ -61,12 +57,8 @@ def load(root: Path, name: str) -> dict[str, Any]:
     return appsets[0]
 
 
-def expand(
-    root: Path, appset: Mapping[str, Any], clusters: Sequence[Cluster] = (DEV, PROD)
-) -> AppSetExpansion:
-    return expand_appset(
-        appset, tree_root=root, is_this_repo=is_argo_cd, clusters=clusters, file="appset.yaml"
-    )
+def expand(root: Path, appset: Mapping[str, Any], clusters: Sequence[Cluster] = (DEV, PROD)) -> AppSetExpansion:
+    return expand_appset(appset, tree_root=root, is_this_repo=is_argo_cd, clusters=clusters, file="appset.yaml")
 
 
 def inline(text: str) -> dict[str, Any]:
@@ -163,9 +155,7 @@ def test_post_selector_filters_parameter_sets(examples: Path) -> None:
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize(
-    "example", ["cluster/cluster-example.yaml", "cluster/cluster-example-fasttemplate.yaml"]
-)
+@pytest.mark.parametrize("example", ["cluster/cluster-example.yaml", "cluster/cluster-example-fasttemplate.yaml"])
 def test_cluster_generator_adds_the_local_cluster(examples: Path, example: str) -> None:
     # No selector: the local cluster (no secret) comes first, then every cluster secret.
     result = expand(examples, load(examples, example))
@@ -197,9 +187,7 @@ def test_cluster_selector_excludes_the_local_cluster(examples: Path) -> None:
 
     assert result.applications == ()
     assert len(result.errors) == 2
-    assert all(
-        "'{{.name}}-guestbook'" in e and "not a valid Kubernetes object name" in e for e in result.errors
-    )
+    assert all("'{{.name}}-guestbook'" in e and "not a valid Kubernetes object name" in e for e in result.errors)
 
 
 @pytest.mark.corpus
@@ -325,10 +313,7 @@ def test_git_files_json(examples: Path, example: str) -> None:
     assert result.errors == ()
     assert names(result) == ["engineering-dev-guestbook", "engineering-prod-guestbook"]
     for app in result.applications:
-        assert (
-            app["spec"]["source"]["path"]
-            == "applicationset/examples/git-generator-files-discovery/apps/guestbook"
-        )
+        assert app["spec"]["source"]["path"] == "applicationset/examples/git-generator-files-discovery/apps/guestbook"
 
 
 @pytest.mark.corpus
@@ -438,16 +423,12 @@ def test_matrix_git_and_list(examples: Path, example: str) -> None:
     ]
     app = by_name(result)["prometheus-operator-engineering-prod"]
     assert app["spec"]["project"] == "prod"
-    assert (
-        app["spec"]["source"]["path"] == "applicationset/examples/matrix/cluster-addons/prometheus-operator"
-    )
+    assert app["spec"]["source"]["path"] == "applicationset/examples/matrix/cluster-addons/prometheus-operator"
     assert app["spec"]["destination"] == {"server": "https://2.4.6.8", "namespace": "prometheus-operator"}
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize(
-    "example", ["matrix/cluster-and-git.yaml", "matrix/cluster-and-git-fasttemplate.yaml"]
-)
+@pytest.mark.parametrize("example", ["matrix/cluster-and-git.yaml", "matrix/cluster-and-git-fasttemplate.yaml"])
 def test_matrix_git_and_clusters(examples: Path, example: str) -> None:
     result = expand(examples, load(examples, example))
 
@@ -481,9 +462,7 @@ def test_matrix_of_merge_and_matrix(examples: Path, example: str) -> None:
     )
     app = by_name(result)["second-engineering-prod-2"]
     assert app["spec"]["destination"]["namespace"] == "second-engineering-prod-2"
-    assert (
-        app["spec"]["source"]["path"] == "applicationset/examples/list-generator/guestbook/engineering-prod"
-    )
+    assert app["spec"]["source"]["path"] == "applicationset/examples/list-generator/guestbook/engineering-prod"
 
 
 @pytest.mark.corpus
@@ -554,9 +533,7 @@ PLAIN = Cluster(name="plain", server="https://plain.example")
 def test_merge_clusters_and_list_fasttemplate(examples: Path) -> None:
     # Merged on server: the second clusters generator (use-kafka: 'false') sets kafka false, the list
     # element for https://some-specific-cluster sets values.redis true.
-    result = expand(
-        examples, load(examples, "merge/merge-clusters-and-list-fasttemplate.yaml"), [KAFKA_OFF, PLAIN]
-    )
+    result = expand(examples, load(examples, "merge/merge-clusters-and-list-fasttemplate.yaml"), [KAFKA_OFF, PLAIN])
 
     assert result.errors == ()
     params = {name: helm_parameters(app) for name, app in by_name(result).items()}
@@ -859,9 +836,7 @@ def test_preserve_resources_on_deletion_drops_the_finalizer(examples: Path) -> N
 @pytest.mark.corpus
 def test_template_finalizers_replace_the_default(examples: Path) -> None:
     appset = load(examples, "list-generator/list-example.yaml")
-    appset["spec"]["template"]["metadata"]["finalizers"] = [
-        "resources-finalizer.argocd.argoproj.io/background"
-    ]
+    appset["spec"]["template"]["metadata"]["finalizers"] = ["resources-finalizer.argocd.argoproj.io/background"]
     result = expand(examples, appset)
 
     assert [a["metadata"]["finalizers"] for a in result.applications] == [
@@ -905,9 +880,7 @@ def test_a_matrix_with_a_live_generator_is_unrendered_whole(examples: Path) -> N
     appset["spec"]["generators"][0]["matrix"]["generators"][1] = {
         "pullRequest": {"github": {"owner": "myorg", "repo": "myrepo"}}
     }
-    appset["spec"]["generators"].append(
-        {"list": {"elements": [{"cluster": "solo", "url": "https://1.2.3.4"}]}}
-    )
+    appset["spec"]["generators"].append({"list": {"elements": [{"cluster": "solo", "url": "https://1.2.3.4"}]}})
     appset["spec"]["template"]["metadata"]["name"] = "{{.cluster}}"
     appset["spec"]["template"]["spec"]["project"] = "default"
     appset["spec"]["template"]["spec"]["source"]["path"] = "x"

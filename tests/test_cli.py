@@ -85,9 +85,7 @@ def test_apps_json_lists_every_application(example_repo: Path) -> None:
         assert row["destination"] == destination, app_id
         assert (row["automated"], row["prune"], row["selfHeal"]) == policy, app_id
         if app_id != "argocd/root":
-            assert row["parent"] in ("argocd/root", generator) or row["parent"].startswith(
-                "ApplicationSet"
-            ), app_id
+            assert row["parent"] in ("argocd/root", generator) or row["parent"].startswith("ApplicationSet"), app_id
     assert rows["argocd/web-prod"]["definedIn"] == "clusters/prod/apps/web-prod.yaml:1"
     assert payload["errors"] == []
 
@@ -113,9 +111,7 @@ def test_render_json_has_resources_provenance_and_hooks(example_repo: Path) -> N
         ("PersistentVolumeClaim", "postgres", "postgres-backups"),
     }
     assert kinds[("StatefulSet", "postgres", "postgres")]["syncWave"] == 1
-    assert kinds[("StatefulSet", "postgres", "postgres")]["source"].startswith(
-        "apps/postgres/statefulset.yaml:"
-    )
+    assert kinds[("StatefulSet", "postgres", "postgres")]["source"].startswith("apps/postgres/statefulset.yaml:")
     assert "Prune=false" in kinds[("PersistentVolumeClaim", "postgres", "postgres-backups")]["syncOptions"]
     assert "ServerSideApply=true" in kinds[("Service", "postgres", "postgres")]["syncOptions"]
     assert [(h["key"]["kind"], h["key"]["name"], h["hook"]) for h in app["hooks"]] == [
@@ -198,8 +194,6 @@ def test_usage_errors_exit_2(example_repo: Path) -> None:
 
 def test_installed_entry_point_runs(example_repo: Path) -> None:
     exe = Path(sys.executable).parent / "gitops-reviewer"
-    done = subprocess.run(
-        [str(exe), "apps", "--repo", str(example_repo)], capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run([str(exe), "apps", "--repo", str(example_repo)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "argocd/guestbook-prod" in done.stdout

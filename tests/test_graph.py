@@ -58,9 +58,7 @@ def test_app_of_apps_children_are_found_through_the_parent_render(tmp_path: Path
         unref = [u for u in view.discovery.unrendered if "apps/b.yaml" in u.what]
         assert unref and "unreferenced" in unref[0].reason
         rendered = view.render(apps["a"])
-        assert [(r.key.kind, r.key.namespace, r.key.name) for r in rendered.resources] == [
-            ("ConfigMap", "apps", "a")
-        ]
+        assert [(r.key.kind, r.key.namespace, r.key.name) for r in rendered.resources] == [("ConfigMap", "apps", "a")]
 
 
 def test_child_namespace_defaults_to_the_parent_destination(tmp_path: Path) -> None:
@@ -103,9 +101,7 @@ def test_helm_generated_children_and_recursion(tmp_path: Path) -> None:
         assert set(apps) == {"root", "middle", "one", "two"}
         assert apps["middle"].parent == "argocd/root"
         assert apps["one"].parent == "argocd/middle"
-        assert (
-            apps["one"].defined_in is not None and apps["one"].defined_in.file == "chart/templates/apps.yaml"
-        )
+        assert apps["one"].defined_in is not None and apps["one"].defined_in.file == "chart/templates/apps.yaml"
         two = view.render(apps["two"])
         assert [(r.key.namespace, r.key.name) for r in two.resources] == [("two", "two")]
 

@@ -398,7 +398,11 @@ def test_remote_bases_are_refused_without_network(view: RevisionView, app: str) 
     result = render(view, app)
     assert time.monotonic() - started < 10
     assert result.resources == ()
-    assert result.errors and result.errors[0].exit_code not in (None, 0)
+    (error,) = result.errors
+    # Refused before kustomize runs: nothing is fetched, and the reason names the reference.
+    assert "references the remote base" in error.message
+    assert "render.allowRemoteBases" in error.message
+    assert error.exit_code is None
 
 
 # --- configuration-dependent behaviour: separate repositories ---------------------------------------
@@ -440,3 +444,16 @@ def test_a_render_over_the_timeout_is_reported(tmp_path: Path) -> None:
     (error,) = result.errors
     assert "timed out" in str(error)
     assert error.command.endswith("kustomize apps/base")
+
+
+def test_remote_base_reached_through_a_local_base_is_refused(tmp_path: Path) -> None:
+    files = {
+        "apps/overlay/kustomization.yaml": "resources:\n- ../base\n",
+        "apps/base/kustomization.yaml": "resources:\n- github.com/acme/manifests/base?ref=v1\n- cm.yaml\n",
+        "apps/base/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+        "argo/overlay.yaml": application("overlay", "apps/overlay"),
+    }
+    with open_revision(make_repo(tmp_path / "repo", files), "HEAD") as view:
+        result = render(view, "overlay")
+    (error,) = result.errors
+    assert error.message.startswith("apps/base/kustomization.yaml references the remote base github.com/acme/")

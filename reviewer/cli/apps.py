@@ -72,8 +72,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
     ]
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *body, strict=False)]
     lines = [
-        "  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
-        for line in [headers, *body]
+        "  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in [headers, *body]
     ]
     return "\n".join(lines)
 

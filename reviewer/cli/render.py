@@ -63,9 +63,7 @@ def result_yaml(result: RenderResult) -> str:
 
 @click.command("render")
 @revision_options
-@click.option(
-    "--app", "app_name", default=None, help="Render only this app (name or [cluster/]namespace/name)."
-)
+@click.option("--app", "app_name", default=None, help="Render only this app (name or [cluster/]namespace/name).")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 def render_command(
     repo: Path, rev: str, config_path: Path | None, offline: bool | None, app_name: str | None, fmt: str
@@ -76,9 +74,7 @@ def render_command(
         results = [view.render(app) for app in apps]
         if fmt == "json":
             click.echo(
-                json.dumps(
-                    {"revision": view.tree.revision, "apps": [result_json(r) for r in results]}, indent=2
-                )
+                json.dumps({"revision": view.tree.revision, "apps": [result_json(r) for r in results]}, indent=2)
             )
         else:
             click.echo("\n".join(result_yaml(r) for r in results), nl=False)

@@ -118,9 +118,7 @@ def parse_application(
             namespace=str(dest.get("namespace") or ""),
         ),
         sync_policy=parse_sync_policy(spec),
-        ignore_differences=tuple(i for i in ignore if isinstance(i, Mapping))
-        if isinstance(ignore, list)
-        else (),
+        ignore_differences=tuple(i for i in ignore if isinstance(i, Mapping)) if isinstance(ignore, list) else (),
         finalizers=tuple(str(f) for f in finalizers) if isinstance(finalizers, list) else (),
         defined_in=defined_in,
         manifest=doc,
@@ -144,8 +142,7 @@ def config_app_manifest(entry: Mapping[str, Any], repo_url: str) -> dict[str, An
             for k, v in (
                 (
                     "server",
-                    entry.get("server")
-                    or ("" if entry.get("destinationName") else "https://kubernetes.default.svc"),
+                    entry.get("server") or ("" if entry.get("destinationName") else "https://kubernetes.default.svc"),
                 ),
                 ("name", entry.get("destinationName")),
                 ("namespace", entry.get("namespace")),

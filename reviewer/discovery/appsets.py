@@ -102,9 +102,7 @@ def expand_appset(
     try:
         applications = expander.run()
     except Exception as exc:  # a crash must name the AppSet and not stop discovery of the others
-        expander.errors.append(
-            f"ApplicationSet {expander.label} could not be expanded: {type(exc).__name__}: {exc}"
-        )
+        expander.errors.append(f"ApplicationSet {expander.label} could not be expanded: {type(exc).__name__}: {exc}")
         applications = []
     return AppSetExpansion(
         applications=tuple(applications),
@@ -207,23 +205,17 @@ class _Expander:
         self.apply_nested_selectors = spec.get("applyNestedSelectors") is True
         template = spec.get("template")
         if not isinstance(template, Mapping):
-            self.errors.append(
-                f"ApplicationSet {self.label} has no spec.template mapping; nothing was generated"
-            )
+            self.errors.append(f"ApplicationSet {self.label} has no spec.template mapping; nothing was generated")
             return []
         patch = spec.get("templatePatch")
         if patch is not None and not isinstance(patch, str):
-            self.errors.append(
-                f"ApplicationSet {self.label}: spec.templatePatch must be a string; it is ignored"
-            )
+            self.errors.append(f"ApplicationSet {self.label}: spec.templatePatch must be a string; it is ignored")
             patch = None
         generators = spec.get("generators")
         if generators is None:
             return []
         if not isinstance(generators, list):
-            self.errors.append(
-                f"ApplicationSet {self.label}: spec.generators must be a list; nothing was generated"
-            )
+            self.errors.append(f"ApplicationSet {self.label}: spec.generators must be a list; nothing was generated")
             return []
 
         pending: list[_Pending] = []
@@ -258,9 +250,7 @@ class _Expander:
         if sync_policy is None:
             return
         if not isinstance(sync_policy, Mapping):
-            self.errors.append(
-                f"ApplicationSet {self.label}: spec.syncPolicy must be a mapping; it is ignored"
-            )
+            self.errors.append(f"ApplicationSet {self.label}: spec.syncPolicy must be a mapping; it is ignored")
             return
         policy = sync_policy.get("applicationsSync")
         if policy is not None:
@@ -277,9 +267,7 @@ class _Expander:
         if options is None:
             return
         if not isinstance(options, list):
-            self.errors.append(
-                f"ApplicationSet {self.label}: spec.goTemplateOptions must be a list; it is ignored"
-            )
+            self.errors.append(f"ApplicationSet {self.label}: spec.goTemplateOptions must be a list; it is ignored")
             return
         for option in options:
             if option not in GO_TEMPLATE_OPTIONS:
@@ -317,8 +305,7 @@ class _Expander:
                     kind,
                     f"the {kind} generator cannot be expanded offline: {reason}"
                     if reason
-                    else f"{kind!r} is not a generator the ApplicationSet controller knows; "
-                    "it generates nothing",
+                    else f"{kind!r} is not a generator the ApplicationSet controller knows; it generates nothing",
                 )
         results = []
         for kind in kinds:
@@ -345,9 +332,7 @@ class _Expander:
             return self.matrix_params(spec, level)
         return self.merge_params(spec, level)
 
-    def child_params(
-        self, child: Any, interpolate: Mapping[str, Any] | None, level: int
-    ) -> list[dict[str, Any]]:
+    def child_params(self, child: Any, interpolate: Mapping[str, Any] | None, level: int) -> list[dict[str, Any]]:
         """ACD Matrix/MergeGenerator.getParams: the parameter sets of one child generator."""
         if isinstance(child, Mapping) and level >= 2 and any(k in child for k in ("matrix", "merge")):
             raise _GeneratorFailure("matrix and merge generators can be nested only one level deep")
@@ -366,8 +351,7 @@ class _Expander:
             # ACD dropDisabledNestedSelectors: selectors of a nested matrix/merge's children are
             # ignored unless spec.applyNestedSelectors is set.
             children = [
-                {k: v for k, v in c.items() if k != "selector"} if isinstance(c, Mapping) else c
-                for c in children
+                {k: v for k, v in c.items() if k != "selector"} if isinstance(c, Mapping) else c for c in children
             ]
         return children
 
@@ -524,9 +508,7 @@ class _Expander:
                     params = copy.deepcopy(obj)
                 else:
                     params = {k: go_format(v) for k, v in _flatten(obj, "").items()}
-                params.update(
-                    self.path_params(posixpath.dirname(rel) or ".", posixpath.basename(rel), prefix)
-                )
+                params.update(self.path_params(posixpath.dirname(rel) or ".", posixpath.basename(rel), prefix))
                 result.append(params)
         return result
 
@@ -595,9 +577,7 @@ class _Expander:
         if self._dirs is None:
             self._dirs = []
             for top, dirnames, _ in os.walk(self.tree_root):
-                keep = sorted(
-                    d for d in dirnames if not d.startswith(".") and not os.path.islink(os.path.join(top, d))
-                )
+                keep = sorted(d for d in dirnames if not d.startswith(".") and not os.path.islink(os.path.join(top, d)))
                 dirnames[:] = keep
                 rel_top = os.path.relpath(top, self.tree_root)
                 for name in keep:
@@ -658,9 +638,7 @@ class _Expander:
             # ACD InterpolateGenerator: the second generator is rendered with each parameter set of
             # the first (not for an empty one); all of them in one render.
             with_params = [a for a in first if a]
-            rendered = iter(
-                self.render_tree_many(second_spec, with_params, what="the second matrix generator")
-            )
+            rendered = iter(self.render_tree_many(second_spec, with_params, what="the second matrix generator"))
             specs = [next(rendered) if a else second_spec for a in first]
             seconds = [self.child_params(spec_for_a, None, level + 1) for spec_for_a in specs]
         else:
@@ -865,9 +843,7 @@ class _Expander:
                 continue
             if name in seen:
                 # validateGeneratedApplications: the first keeps the name, the others are refused.
-                self.errors.append(
-                    f"ApplicationSet {self.label} contains applications with duplicate name: {name}"
-                )
+                self.errors.append(f"ApplicationSet {self.label} contains applications with duplicate name: {name}")
                 continue
             seen.add(name)
             kept.append(app)
@@ -916,9 +892,7 @@ def _string_values(params: Mapping[str, Any]) -> dict[str, str]:
 def _by_merge_key(keys: list[str], param_sets: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for params in param_sets:
-        key = json.dumps(
-            {k: _json_number(params.get(k)) for k in keys}, sort_keys=True, separators=(",", ":")
-        )
+        key = json.dumps({k: _json_number(params.get(k)) for k in keys}, sort_keys=True, separators=(",", ":"))
         if key in out:
             raise _GeneratorFailure(
                 "the parameters from a generator were not unique by the given mergeKeys, Merge requires all "
@@ -941,9 +915,7 @@ def _combine_string_maps(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str
     for key, value in b.items():
         text = go_format(value)
         if key in out and out[key] != text:
-            raise _GeneratorFailure(
-                f"found duplicate key {key} with different value, a: {out[key]} ,b: {text}"
-            )
+            raise _GeneratorFailure(f"found duplicate key {key} with different value, a: {out[key]} ,b: {text}")
         out[key] = text
     return out
 
@@ -992,9 +964,7 @@ def _template_application(template: Mapping[str, Any]) -> dict[str, Any]:
     meta = template.get("metadata") if isinstance(template.get("metadata"), Mapping) else {}
     assert isinstance(meta, Mapping)
     out_meta = {
-        k: copy.deepcopy(meta[k])
-        for k in ("name", "namespace", "labels", "annotations", "finalizers")
-        if k in meta
+        k: copy.deepcopy(meta[k]) for k in ("name", "namespace", "labels", "annotations", "finalizers") if k in meta
     }
     spec = template.get("spec")
     return {"metadata": out_meta, "spec": copy.deepcopy(dict(spec)) if isinstance(spec, Mapping) else {}}
@@ -1056,9 +1026,7 @@ def fasttemplate(text: str, params: Mapping[str, Any]) -> str:
         out.append(replacement if tag.strip() and isinstance(replacement, str) else "{{" + tag + "}}")
 
 
-def _strategic_merge(
-    original: Mapping[str, Any], patch: Mapping[str, Any], path: str
-) -> dict[str, Any] | None:
+def _strategic_merge(original: Mapping[str, Any], patch: Mapping[str, Any], path: str) -> dict[str, Any] | None:
     """A strategic merge patch on an Application (k8s `strategicpatch.StrategicMergePatch`).
 
     Maps merge recursively, `null` deletes, lists are replaced, except `metadata.finalizers`, whose
@@ -1277,9 +1245,7 @@ class _Selector:
             operator = expr.get("operator")
             values = tuple(str(v) for v in (expr.get("values") or []))
             if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
-                raise _GeneratorFailure(
-                    f"error parsing label selector: {operator!r} is not a valid selector operator"
-                )
+                raise _GeneratorFailure(f"error parsing label selector: {operator!r} is not a valid selector operator")
             if operator in ("In", "NotIn") and not values:
                 raise _GeneratorFailure(
                     "error parsing label selector: for 'in', 'notin' operators, values set can't be empty"

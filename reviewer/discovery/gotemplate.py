@@ -73,9 +73,7 @@ class TemplateJob:
     params: Mapping[str, Any]
 
 
-def render_go_templates(
-    jobs: Sequence[TemplateJob], *, missingkey_error: bool = False
-) -> list[str | GoTemplateError]:
+def render_go_templates(jobs: Sequence[TemplateJob], *, missingkey_error: bool = False) -> list[str | GoTemplateError]:
     """Render every job; the result at index i is the rendered text of job i or its error.
 
     All jobs go into one Helm chart and one render call; a job that fails is taken out and the
@@ -142,14 +140,10 @@ def _render_batch(
                 # A parse error does not depend on the parameters: every job with that text fails.
                 bad = pending[failed]
                 for index in [i for i, text in pending.items() if text == bad]:
-                    outcomes[index] = GoTemplateError(
-                        f"failed to parse template {jobs[index].text!r}: {message}"
-                    )
+                    outcomes[index] = GoTemplateError(f"failed to parse template {jobs[index].text!r}: {message}")
                     del pending[index]
             else:
-                outcomes[failed] = GoTemplateError(
-                    f"failed to execute go template {jobs[failed].text!r}: {message}"
-                )
+                outcomes[failed] = GoTemplateError(f"failed to execute go template {jobs[failed].text!r}: {message}")
                 del pending[failed]
             continue
         for index in pending:
@@ -158,21 +152,15 @@ def _render_batch(
     return outcomes
 
 
-def _render_one(
-    index: int, text: str, jobs: Sequence[TemplateJob], helpers: set[str]
-) -> str | GoTemplateError:
+def _render_one(index: int, text: str, jobs: Sequence[TemplateJob], helpers: set[str]) -> str | GoTemplateError:
     try:
         rendered = _render_chart({index: text}, jobs, helpers)
     except helm_python.HelmError as exc:
-        return GoTemplateError(
-            f"failed to render go template {jobs[index].text!r}: {_clean_helm_message(str(exc))}"
-        )
+        return GoTemplateError(f"failed to render go template {jobs[index].text!r}: {_clean_helm_message(str(exc))}")
     return rendered.get(f"{CHART_NAME}/templates/o{index}.txt", "")
 
 
-def _render_chart(
-    pending: Mapping[int, str], jobs: Sequence[TemplateJob], helpers: set[str]
-) -> dict[str, str]:
+def _render_chart(pending: Mapping[int, str], jobs: Sequence[TemplateJob], helpers: set[str]) -> dict[str, str]:
     files: dict[str, str] = {
         "Chart.yaml": f"apiVersion: v2\nname: {CHART_NAME}\nversion: 0.0.0\n",
         "templates/_argocd_helpers.tpl": _helper_templates(helpers),
@@ -364,9 +352,7 @@ def _prepare(text: str) -> tuple[str, set[str]]:
                 )
             if name == "normalize":
                 used.add(_NORMALIZE)
-                edits.append(
-                    (action.start + match.start(1), action.start + match.end(1), f'include "{_NORMALIZE}"')
-                )
+                edits.append((action.start + match.start(1), action.start + match.end(1), f'include "{_NORMALIZE}"'))
             elif name == "slugify":
                 replacement, length = _slugify_rewrite(text, blank, match.start(1), match.end(1))
                 used.add(_NORMALIZE)
@@ -463,14 +449,12 @@ def _lookup(text: str, keys: list[str], params: Mapping[str, Any]) -> None:
         if isinstance(current, Mapping):
             if key not in current:
                 raise GoTemplateError(
-                    f"failed to execute go template {text!r}: "
-                    f'map has no entry for key "{key}" (missingkey=error)'
+                    f'failed to execute go template {text!r}: map has no entry for key "{key}" (missingkey=error)'
                 )
             current = current[key]
         elif current is None:
             raise GoTemplateError(
-                f"failed to execute go template {text!r}: "
-                f'nil data; no entry for key "{key}" (missingkey=error)'
+                f'failed to execute go template {text!r}: nil data; no entry for key "{key}" (missingkey=error)'
             )
         else:
             return  # a field of a string or list: Go reports that itself, and so does Helm

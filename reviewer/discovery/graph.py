@@ -70,9 +70,7 @@ class _Graph:
                 kind = detect_type(source, app_dir)
             except RenderFailure:
                 continue
-            directory = (
-                source.spec.get("directory") if isinstance(source.spec.get("directory"), Mapping) else {}
-            )
+            directory = source.spec.get("directory") if isinstance(source.spec.get("directory"), Mapping) else {}
             recursive = kind != "directory" or bool(directory and directory.get("recurse"))
             out.append((app_dir, recursive))
         return out
@@ -137,9 +135,7 @@ class _Graph:
             self.warnings.append(f"{where}{exc}; skipped")
             return None
 
-    def expand_appset(
-        self, doc: Mapping[str, Any], location: Location | None, parent: App | None
-    ) -> list[App]:
+    def expand_appset(self, doc: Mapping[str, Any], location: Location | None, parent: App | None) -> list[App]:
         from .appsets import expand_appset
 
         meta = doc.get("metadata") if isinstance(doc.get("metadata"), Mapping) else {}
@@ -173,9 +169,7 @@ class _Graph:
         if ancestors and app.id == ancestors[-1]:
             return  # an app that manages its own Application object
         if app.id in ancestors:
-            self.warnings.append(
-                f"app-of-apps cycle: {' -> '.join((*ancestors, app.id))}; not expanded again"
-            )
+            self.warnings.append(f"app-of-apps cycle: {' -> '.join((*ancestors, app.id))}; not expanded again")
             return
         existing = self.apps.get(app.id)
         if existing is not None:
@@ -303,12 +297,16 @@ def discover(
     for _ in range(len(claimers) + 1):
         memo: dict[Location, bool] = {}
 
-        def orphaned(loc: Location) -> bool:
+        def orphaned(loc: Location, memo: dict[Location, bool] = memo) -> bool:
             if loc not in memo:
                 memo[loc] = True  # a location being visited is part of a loop: no live app accounts for it
                 memo[loc] = not any(
                     accounted(owner)
-                    or (owner.id not in graph.apps and owner.defined_in is not None and not orphaned(owner.defined_in))
+                    or (
+                        owner.id not in graph.apps
+                        and owner.defined_in is not None
+                        and not orphaned(owner.defined_in, memo)
+                    )
                     for owner in claimers.get(loc, [])
                 )
             return memo[loc]

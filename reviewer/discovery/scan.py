@@ -11,8 +11,8 @@ from typing import Any
 
 from ..errors import ManifestError
 from ..records import Location
-from ..yamlio import MAX_DOCUMENT_BYTES, load_json, load_yaml_stream
 from ..rendering.globs import doublestar_match
+from ..yamlio import MAX_DOCUMENT_BYTES, load_json, load_yaml_stream
 from .applications import is_argo_kind
 
 _EXTENSIONS = (".yaml", ".yml", ".json")

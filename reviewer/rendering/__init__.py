@@ -68,9 +68,7 @@ def render_source(
     if source.origin == "chart":
         chart_dir = pull_chart(source, ctx)
         env = BuildEnv.for_app(app, env_source, ctx.revision)
-        tpl, notes = build_template(
-            app, source, chart_dir, f"{source.chart}@{source.target_revision}", env, ctx, refs
-        )
+        tpl, notes = build_template(app, source, chart_dir, f"{source.chart}@{source.target_revision}", env, ctx, refs)
         warnings.extend(notes)
         return "helm", run_template(tpl, ctx)
     app_dir = resolve_path(ctx.root, source.path)
@@ -107,8 +105,15 @@ def render_app(app: App, ctx: RenderContext) -> RenderResult:
             )
             continue
         except ReviewerError as exc:
+            errors.append(RenderError(app=app.id, message=str(exc), source=index if len(app.sources) > 1 else None))
+            continue
+        except Exception as exc:  # a renderer bug must fail this app, never the run, and never pass
             errors.append(
-                RenderError(app=app.id, message=str(exc), source=index if len(app.sources) > 1 else None)
+                RenderError(
+                    app=app.id,
+                    message=f"internal error while rendering: {type(exc).__name__}: {exc}",
+                    source=index if len(app.sources) > 1 else None,
+                )
             )
             continue
         types.append(kind)

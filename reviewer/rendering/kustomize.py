@@ -275,11 +275,64 @@ def _origin(body: dict[str, Any], app_dir: Path, ctx: RenderContext, strip: bool
     return None
 
 
+_KLOG_PREFIX = re.compile(r"^[EWI]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [\w.]+:\d+\] ", re.M)
+
+
 def _redact(text: str, ctx: RenderContext) -> str:
-    """Tool messages name files by their path in the private tree; show them relative to the repo."""
+    """Tool messages name files by their path in the private tree; show them relative to the repo.
+    Deprecation warnings and log prefixes are dropped so the error itself is what the reader sees."""
     for root in {str(ctx.root.resolve()), str(ctx.root)}:
         text = text.replace(root + "/", "").replace(root, ".")
-    return text
+    lines = [line for line in text.splitlines() if not line.startswith("# Warning: ")]
+    return _KLOG_PREFIX.sub("", "\n".join(lines)).strip()
+
+
+def _looks_remote(entry: str) -> bool:
+    """kustomize treats a reference that is not a local path as a remote target (git or HTTP)."""
+    if "://" in entry or entry.startswith("git@") or "?ref=" in entry:
+        return True
+    first = entry.split("/", 1)[0]
+    return "." in first and first not in (".", "..") and "/" in entry
+
+
+def remote_references(app_dir: Path, root: Path) -> list[tuple[str, str]]:
+    """(kustomization file, reference) for every remote resource/base/component reachable from app_dir."""
+    found: list[tuple[str, str]] = []
+    seen: set[Path] = set()
+    stack = [app_dir.resolve()]
+    while stack:
+        directory = stack.pop()
+        if directory in seen:
+            continue
+        seen.add(directory)
+        kfile = find_kustomization(directory)
+        if kfile is None:
+            continue
+        try:
+            data = load_yaml(kfile.read_text(encoding="utf-8"))
+        except (ManifestError, OSError, UnicodeDecodeError):
+            continue  # kustomize reports it
+        if not isinstance(data, Mapping):
+            continue
+        entries = [e for key in ("resources", "bases", "components") for e in data.get(key) or []]
+        for chart in data.get("helmCharts") or []:
+            if isinstance(chart, Mapping) and chart.get("repo"):
+                entries.append(str(chart["repo"]))
+        for entry in entries:
+            if not isinstance(entry, str):
+                continue
+            local = directory / entry
+            if local.exists():
+                if local.is_dir():
+                    stack.append(local.resolve())
+                continue
+            if _looks_remote(entry):
+                try:
+                    rel = kfile.relative_to(root).as_posix()
+                except ValueError:
+                    rel = str(kfile)
+                found.append((rel, entry))
+    return found
 
 
 def render_kustomize(
@@ -300,6 +353,16 @@ def render_kustomize(
     argv = [*kustomize_command(), str(app_dir), *build_options]
     command = proc.describe([*kustomize_command(), ctx.rel(app_dir) or ".", *build_options])
     run_env = proc.scrubbed_env(None if ctx.config.allow_remote_bases else _NO_NETWORK)
+    if not ctx.config.allow_remote_bases:
+        remote = remote_references(app_dir, ctx.root)
+        if remote:
+            where, what = remote[0]
+            more = f" (and {len(remote) - 1} more)" if len(remote) > 1 else ""
+            raise RenderFailure(
+                f"{where} references the remote base {what}{more}; remote bases are not fetched, so this app "
+                "cannot be rendered (allow them with render.allowRemoteBases in the base revision's config)",
+                command=command,
+            )
     with ctx.path_lock(app_dir):
         original = kfile.read_bytes() if kfile else None
         strip_origin = False
