@@ -7,32 +7,13 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
+from apps import application, render
 from gitrepos import make_repo
 
 from reviewer.records import RenderResult
 from reviewer.revision import RevisionView, open_revision
-
-REPO = "https://github.com/acme/config.git"
-
-
-def application(name: str, path: str, *, namespace: str = "demo", **tools: Any) -> str:
-    source: dict[str, Any] = {"repoURL": REPO, "path": path, "targetRevision": "HEAD", **tools}
-    return yaml.safe_dump(
-        {
-            "apiVersion": "argoproj.io/v1alpha1",
-            "kind": "Application",
-            "metadata": {"name": name, "namespace": "argocd"},
-            "spec": {
-                "project": "default",
-                "source": source,
-                "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace},
-            },
-        }
-    )
 
 
 def cm(name: str) -> str:
@@ -141,10 +122,6 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def view(repo: Path) -> Iterator[RevisionView]:
     with open_revision(repo, "HEAD") as opened:
         yield opened
-
-
-def render(view: RevisionView, name: str) -> RenderResult:
-    return view.render(view.find(name))
 
 
 def names(result: RenderResult) -> list[str]:

@@ -12,30 +12,13 @@ from typing import Any
 
 import pytest
 import yaml
+from apps import REPO, application, render
 from fakes.chart_repo import ChartRepo, chart_repo
 from gitrepos import make_repo
 
 from reviewer.records import RenderResult, Resource
 from reviewer.rendering import render_app
 from reviewer.revision import RevisionView, open_revision
-
-REPO = "https://github.com/acme/config.git"
-
-
-def application(
-    name: str, path: str | None = None, *, namespace: str = "demo", sources: list[Any] | None = None, **tools: Any
-) -> str:
-    spec: dict[str, Any] = {
-        "project": "default",
-        "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace},
-    }
-    if sources is not None:
-        spec["sources"] = sources
-    else:
-        spec["source"] = {"repoURL": REPO, "path": path, "targetRevision": "HEAD", **tools}
-    return yaml.safe_dump(
-        {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": name}, "spec": spec}
-    )
 
 
 def helm_app(name: str, path: str = "charts/web", **helm: Any) -> str:
@@ -206,10 +189,6 @@ def view(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RevisionView]:
     repo = make_repo(tmp_path_factory.mktemp("helm") / "repo", FILES)
     with open_revision(repo, "HEAD") as opened:
         yield opened
-
-
-def render(view: RevisionView, name: str) -> RenderResult:
-    return view.render(view.find(name))
 
 
 def ok(view: RevisionView, name: str) -> RenderResult:

@@ -8,33 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
+from apps import application, render
 from gitrepos import git, make_repo
 
 from reviewer.records import RenderResult, Resource
 from reviewer.rendering.source import BuildEnv
 from reviewer.revision import RevisionView, open_revision
-
-REPO = "https://github.com/acme/config.git"
-
-
-def application(name: str, path: str, *, namespace: str = "demo", **tools: Any) -> str:
-    source: dict[str, Any] = {"repoURL": REPO, "path": path, "targetRevision": "HEAD", **tools}
-    return yaml.safe_dump(
-        {
-            "apiVersion": "argoproj.io/v1alpha1",
-            "kind": "Application",
-            "metadata": {"name": name, "namespace": "argocd"},
-            "spec": {
-                "project": "default",
-                "source": source,
-                "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace},
-            },
-        }
-    )
 
 
 def configmap(name: str, **data: str) -> str:
@@ -166,10 +148,6 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def view(repo: Path) -> Iterator[RevisionView]:
     with open_revision(repo, "HEAD") as opened:
         yield opened
-
-
-def render(view: RevisionView, name: str) -> RenderResult:
-    return view.render(view.find(name))
 
 
 def names(result: RenderResult) -> list[str]:
