@@ -57,6 +57,12 @@ def _gobwas_class(pattern: str, i: int) -> tuple[str, int]:
 def _gobwas(pattern: str) -> re.Pattern[str] | None:
     """gobwas/glob without separators: `*` and `**` also cross `/`, `?` is any one character,
     `[abc]` / `[a-z]` / `[!...]` classes, `{a,b}` alternation, `\\` escapes. None if it does not compile."""
+    return _translate(pattern, doublestar=False)
+
+
+def _translate(pattern: str, *, doublestar: bool) -> re.Pattern[str] | None:
+    """One translator for both dialects; they differ in `*`, `?`, `**` and classes. None if invalid."""
+    star, one = ("[^/]*", "[^/]") if doublestar else (".*", ".")
     out: list[str] = []
     i, depth = 0, 0
     try:
@@ -68,14 +74,27 @@ def _gobwas(pattern: str) -> re.Pattern[str] | None:
                 out.append(re.escape(pattern[i + 1]))
                 i += 2
                 continue
+            if doublestar and pattern.startswith("**", i):
+                at_start = i == 0 or pattern[i - 1] == "/"
+                end = i + 2
+                if at_start and pattern.startswith("/", end):
+                    out.append("(?:[^/]*/)*")
+                    i = end + 1
+                elif at_start and end == len(pattern):
+                    out.append(".*")
+                    i = end
+                else:
+                    out.append(star)  # `**` inside a segment is a plain `*`
+                    i = end
+                continue
             if c == "*":
                 while i + 1 < len(pattern) and pattern[i + 1] == "*":
                     i += 1
-                out.append(".*")
+                out.append(star)
             elif c == "?":
-                out.append(".")
+                out.append(one)
             elif c == "[":
-                text, i = _gobwas_class(pattern, i + 1)
+                text, i = (_doublestar_class if doublestar else _gobwas_class)(pattern, i + 1)
                 out.append(text)
                 continue
             elif c == "{":
@@ -135,55 +154,7 @@ def _doublestar_class(pattern: str, i: int) -> tuple[str, int]:
 def _doublestar(pattern: str) -> re.Pattern[str] | None:
     """bmatcuk/doublestar: `*` and `?` stay inside one path segment, `**` as a whole segment matches
     any number of segments (zero included), `[...]` classes, `{a,b}` alternation, `\\` escapes."""
-    out: list[str] = []
-    i, depth = 0, 0
-    try:
-        while i < len(pattern):
-            c = pattern[i]
-            if c == "\\":
-                if i + 1 >= len(pattern):
-                    raise _BadPattern("trailing backslash")
-                out.append(re.escape(pattern[i + 1]))
-                i += 2
-                continue
-            if pattern.startswith("**", i):
-                at_start = i == 0 or pattern[i - 1] == "/"
-                end = i + 2
-                if at_start and pattern.startswith("/", end):
-                    out.append("(?:[^/]*/)*")
-                    i = end + 1
-                    continue
-                if at_start and end == len(pattern):
-                    out.append(".*")
-                    i = end
-                    continue
-                out.append("[^/]*")  # `**` inside a segment is a plain `*`
-                i = end
-                continue
-            if c == "*":
-                out.append("[^/]*")
-            elif c == "?":
-                out.append("[^/]")
-            elif c == "[":
-                text, i = _doublestar_class(pattern, i + 1)
-                out.append(text)
-                continue
-            elif c == "{":
-                depth += 1
-                out.append("(?:")
-            elif c == "}" and depth:
-                depth -= 1
-                out.append(")")
-            elif c == "," and depth:
-                out.append("|")
-            else:
-                out.append(re.escape(c))
-            i += 1
-        if depth:
-            raise _BadPattern("unclosed {")
-        return re.compile("".join(out) + r"\Z", re.S)
-    except (_BadPattern, re.error):
-        return None
+    return _translate(pattern, doublestar=True)
 
 
 def doublestar_valid(pattern: str) -> bool:
