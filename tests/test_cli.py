@@ -197,3 +197,12 @@ def test_installed_entry_point_runs(example_repo: Path) -> None:
     done = subprocess.run([str(exe), "apps", "--repo", str(example_repo)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "argocd/guestbook-prod" in done.stdout
+
+
+def test_secret_values_are_never_printed(example_repo: Path) -> None:
+    for fmt in ("yaml", "json"):
+        code, out, _ = run("render", "--repo", str(example_repo), "--app", "postgres-prod", "--format", fmt)
+        assert code == 0
+        assert "example-only-not-a-real-password" not in out
+        assert "POSTGRES_PASSWORD" in out, "key names are kept"
+        assert "<redacted>" in out

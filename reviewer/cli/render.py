@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..records import RenderResult, Resource
+from ..redaction import mask_secret_values
 from ..revision import open_revision
 from ..yamlio import dump_yaml
 from .options import revision_options
@@ -22,7 +23,7 @@ def _resource_json(r: Resource) -> dict[str, Any]:
         "syncWave": r.sync_wave,
         "hook": list(r.hook_phases),
         "syncOptions": list(r.sync_options),
-        "manifest": r.body,
+        "manifest": mask_secret_values(r.body),
     }
 
 
@@ -53,10 +54,10 @@ def result_yaml(result: RenderResult) -> str:
     for warning in result.warnings:
         parts.append(f"# warning: {warning}")
     for r in result.resources:
-        parts.append(f"---\n# source: {r.location or '?'}\n{dump_yaml(dict(r.body)).rstrip()}")
+        parts.append(f"---\n# source: {r.location or '?'}\n{dump_yaml(dict(mask_secret_values(r.body))).rstrip()}")
     for r in result.hooks:
         parts.append(
-            f"---\n# hook ({','.join(r.hook_phases)}), source: {r.location or '?'}\n{dump_yaml(dict(r.body)).rstrip()}"
+            f"---\n# hook ({','.join(r.hook_phases)}), source: {r.location or '?'}\n{dump_yaml(dict(mask_secret_values(r.body))).rstrip()}"
         )
     return "\n".join(parts) + "\n"
 
@@ -68,7 +69,9 @@ def result_yaml(result: RenderResult) -> str:
 def render_command(
     repo: Path, rev: str, config_path: Path | None, offline: bool | None, app_name: str | None, fmt: str
 ) -> None:
-    """Render Applications the way Argo CD's repo-server would. Exits 1 if any render failed."""
+    """Render Applications the way Argo CD's repo-server would. Exits 1 if any render failed.
+
+    Secret values are masked (their keys are shown)."""
     with open_revision(repo, rev, config_path=config_path, offline=offline) as view:
         apps = [view.find(app_name)] if app_name else list(view.discovery.apps)
         results = [view.render(app) for app in apps]
