@@ -22,11 +22,10 @@ from reviewer.discovery.appsets import (
     AppSetExpansion,
     expand_appset,
     fasttemplate,
-    git_pathspec_match,
     go_format,
-    go_path_match,
     sanitize_name,
 )
+from reviewer.globs import git_pathspec_match, go_path_match
 from reviewer.yamlio import load_yaml, load_yaml_stream
 
 ARGO_CD = "https://github.com/argoproj/argo-cd.git"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.rendering.globs import doublestar_glob, doublestar_match, gobwas_match
+from reviewer.globs import doublestar_glob, doublestar_match, gobwas_match
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,10 @@ def result_json(result: RenderResult) -> dict[str, Any]:
     }
 
 
+def _manifest_yaml(r: Resource) -> str:
+    return dump_yaml(dict(mask_secret_values(r.body))).rstrip()
+
+
 def result_yaml(result: RenderResult) -> str:
     parts = [f"# app: {result.app}"]
     for error in result.errors:
@@ -54,11 +58,9 @@ def result_yaml(result: RenderResult) -> str:
     for warning in result.warnings:
         parts.append(f"# warning: {warning}")
     for r in result.resources:
-        parts.append(f"---\n# source: {r.location or '?'}\n{dump_yaml(dict(mask_secret_values(r.body))).rstrip()}")
+        parts.append(f"---\n# source: {r.location or '?'}\n{_manifest_yaml(r)}")
     for r in result.hooks:
-        parts.append(
-            f"---\n# hook ({','.join(r.hook_phases)}), source: {r.location or '?'}\n{dump_yaml(dict(mask_secret_values(r.body))).rstrip()}"
-        )
+        parts.append(f"---\n# hook ({','.join(r.hook_phases)}), source: {r.location or '?'}\n{_manifest_yaml(r)}")
     return "\n".join(parts) + "\n"
 
 

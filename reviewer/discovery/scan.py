@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ManifestError
+from ..globs import doublestar_match
 from ..records import Location
-from ..rendering.globs import doublestar_match
 from ..yamlio import MAX_DOCUMENT_BYTES, load_json, load_yaml_stream
 from .applications import is_argo_kind
 

@@ -12,10 +12,10 @@ from typing import Any
 import yaml
 
 from ..errors import ManifestError, RenderFailure
+from ..globs import gobwas_match
 from ..records import App, AppSource, Location
 from ..yamlio import GoLikeLoader, load_json, load_yaml_stream
 from .context import RenderContext
-from .globs import gobwas_match
 from .manifests import Produced
 from .source import BuildEnv, resolve_path
 

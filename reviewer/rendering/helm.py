@@ -21,10 +21,10 @@ from typing import Any
 
 from .. import proc
 from ..errors import ManifestError, RenderFailure, ToolError
+from ..globs import doublestar_glob, doublestar_valid, has_magic
 from ..records import App, AppSource, Location
 from ..yamlio import dump_yaml, load_yaml, load_yaml_stream
 from .context import RenderContext
-from .globs import doublestar_glob, doublestar_valid, has_magic
 from .manifests import Produced
 from .source import BuildEnv
 
