@@ -63,7 +63,8 @@ class AppSource:
     """One entry of `spec.source` / `spec.sources`.
 
     `origin` says where it comes from: `repo` (this config repo, renderable), `chart` (a Helm chart
-    repository or OCI registry, pulled by version), or `external` (another Git repository).
+    repository or OCI registry, pulled by version), `external` (another Git repository), or
+    `unresolved` (an empty repoURL, or a placeholder nobody filled in).
     """
 
     repo_url: str

@@ -700,13 +700,6 @@ def test_operate_first_commented_out_application_is_unreferenced(operate_first: 
     assert not any(a.name.startswith("pulp") for a in operate_first.discovery.apps)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="discovery/graph.py matches a parent's output to scanned documents by (file, line), but kustomize "
-    "origins carry no line: documents a kustomize parent does produce are reported unreferenced unless the "
-    "raw document's app id happens to be live (here nameSuffix -smaug/-infra renames them)",
-)
 def test_operate_first_listed_applications_are_not_reported_unreferenced(operate_first: RevisionView) -> None:
     unreferenced = unreferenced_files(operate_first)
     # both files are listed in their kustomizations and produce live children (acme-operator-smaug, acm-infra)
@@ -721,8 +714,10 @@ def test_operate_first_listed_applications_are_not_reported_unreferenced(operate
 GITOPS_URL = "${GIT_BASEURL}/${GIT_ORG}/${GIT_GITOPS}"
 MULTI_TENANCY_CONFIGS = {
     "main": {"repos": [GITOPS_URL], "ignore": ["0-bootstrap/others/**", "doc/**", "setup/**", "scripts/**"]},
-    # doc/, setup/ and scripts/ read too (a full scan of 0-bootstrap/others takes the tool ~50 s)
+    # doc/, setup/ and scripts/ read too
     "docs": {"repos": [GITOPS_URL], "ignore": ["0-bootstrap/others/**"]},
+    # everything read: the alternative layouts in 0-bootstrap/others as well
+    "everything": {"repos": [GITOPS_URL]},
 }
 SINGLE = "0-bootstrap/single-cluster"
 LAYERS = {"infra": ("1-infra", 100), "services": ("2-services", 200), "applications": ("3-apps", 300)}
@@ -774,13 +769,6 @@ def test_multi_tenancy_commented_out_applications_are_unreferenced(multi_tenancy
     assert len(view.discovery.apps) == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="discovery/graph.py: kustomize output locations have no line, so the bootstrap's live children "
-    "(1-infra.yaml, 2-services.yaml, 3-apps.yaml; raw id argocd/<name>, live id openshift-gitops/<name>) "
-    "are reported as unreferenced",
-)
 def test_multi_tenancy_live_layer_documents_are_not_unreferenced(multi_tenancy: dict[str, RevisionView]) -> None:
     unreferenced = unreferenced_files(multi_tenancy["main"])
     for layer, _ in LAYERS.values():
@@ -789,14 +777,31 @@ def test_multi_tenancy_live_layer_documents_are_not_unreferenced(multi_tenancy: 
 
 def test_multi_tenancy_broken_yaml_is_a_warning(multi_tenancy: dict[str, RevisionView]) -> None:
     broken = "argocd/operators/ibm-opsdashboard-operator.yaml"  # `     helm:` mis-indented at line 20 / 19
+    # `grep -rn -E "^     helm:"` finds the mis-indented line in these copies of the file
+    others = [
+        "1-shared-cluster/cluster-1-cicd-dev-stage-prod",
+        "1-shared-cluster/cluster-n-prod",
+        "2-isolated-cluster/cluster-n-prod",
+        "2-isolated-cluster/cluster-1-cicd-dev-stage",
+        "3-multi-cluster/cluster-1-cicd",
+        "3-multi-cluster/cluster-n-prod",
+        "3-multi-cluster/cluster-2-dev",
+        "3-multi-cluster/cluster-3-stage",
+    ]
     expected = {
-        f"{SINGLE}/2-services/{broken}:20",
-        f"doc/scenarios/apic-multi-cluster/gateway-analytics-cluster/2-services/{broken}:19",
-        f"doc/scenarios/apic-multi-cluster/management-portal-cluster/2-services/{broken}:19",
+        "main": {f"{SINGLE}/2-services/{broken}:20"},
+        "docs": {
+            f"{SINGLE}/2-services/{broken}:20",
+            f"doc/scenarios/apic-multi-cluster/gateway-analytics-cluster/2-services/{broken}:19",
+            f"doc/scenarios/apic-multi-cluster/management-portal-cluster/2-services/{broken}:19",
+        },
+    }
+    expected["everything"] = expected["docs"] | {
+        f"0-bootstrap/others/{layout}/2-services/{broken}:20" for layout in others
     }
     for name, view in multi_tenancy.items():
         warned = {w.split(": ", 1)[0] for w in view.discovery.warnings if "invalid YAML" in w}
-        assert warned == (expected if name == "docs" else {f"{SINGLE}/2-services/{broken}:20"}), name
+        assert warned == expected[name], name
         assert any("ibm-apic-gateway-analytics-instance" in w and "no spec" in w for w in view.discovery.warnings)
         assert "openshift-gitops/bootstrap-single-cluster" in by_id(view)
 
@@ -812,12 +817,6 @@ def test_multi_tenancy_doc_application_without_repo_url_fails(multi_tenancy: dic
     failed_without_output(view.render(app))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="discovery/repos.py source_origin() makes a source without repoURL 'external'; "
-    "rendering/__init__.py then reports 'source #1 is another Git repository ()'",
-)
 def test_multi_tenancy_missing_repo_url_is_named_as_such(multi_tenancy: dict[str, RevisionView]) -> None:
     view = multi_tenancy["docs"]
     text = error_text(view.render(by_id(view)["argocd/apps-ace-ci"]))
@@ -1069,12 +1068,6 @@ def test_bridge_unfilled_placeholders_are_reported(bridge: dict[str, RevisionVie
     assert any("{{metadata.annotations.addons_repo_url}}" in r for r in unrendered_reasons(view).values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="discovery/repos.py source_origin() makes an unfilled generator placeholder repoURL 'external'; "
-    "rendering/__init__.py and graph.py then call it another Git repository",
-)
 def test_bridge_placeholder_is_not_called_another_repository(bridge: dict[str, RevisionView]) -> None:
     view = bridge["bare"]
     text = error_text(view.render({a.name: a for a in view.discovery.apps}["cluster-addons"]))

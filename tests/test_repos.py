@@ -35,3 +35,12 @@ def test_source_origin() -> None:
     assert source_origin("https://charts.example.com", "redis", identity) == "chart"
     assert source_origin("oci://ghcr.io/acme/charts/app", None, identity) == "chart"
     assert source_origin("https://github.com/other/repo", None, identity) == "external"
+
+
+def test_empty_or_placeholder_repo_urls_are_unresolved() -> None:
+    identity = RepoIdentity.of(["https://github.com/acme/config"])
+    assert source_origin("", None, identity) == "unresolved"
+    assert source_origin("${GIT_BASEURL}/${GIT_ORG}/gitops", None, identity) == "unresolved"
+    assert source_origin("{{metadata.annotations.addons_repo_url}}", "chart", identity) == "unresolved"
+    # ...unless the config names that literal value as this repository.
+    assert source_origin("${GIT_BASEURL}/gitops", None, RepoIdentity.of(["${GIT_BASEURL}/gitops"])) == "repo"

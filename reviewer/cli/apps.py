@@ -26,8 +26,8 @@ def source_summary(app: App, view: RevisionView) -> tuple[str, str]:
             types.append("helm")
             paths.append(f"{source.chart}@{source.target_revision}")
             continue
-        if source.origin == "external":
-            types.append("external")
+        if source.origin in ("external", "unresolved"):
+            types.append(source.origin)
             paths.append(f"{source.repo_url} {source.path or ''}".strip())
             continue
         try:

@@ -62,8 +62,7 @@ class _Graph:
         for source in app.sources:
             # A repoURL that is empty or an unfilled placeholder (`${GIT_REPO}`, filled in by a bootstrap
             # script or a parent's patch) may well be this repo: it still claims its path here.
-            placeholder = not source.repo_url or "${" in source.repo_url or "{{" in source.repo_url
-            if source.path is None or not (source.origin == "repo" or (source.origin == "external" and placeholder)):
+            if source.path is None or source.origin not in ("repo", "unresolved"):
                 continue
             try:
                 app_dir = resolve_path(self.ctx.root, source.path)
@@ -247,18 +246,28 @@ def discover(
     all_claims = [(app, graph.claims(app)) for _, app in [*candidates, *generated]]
     root = ctx.root.resolve()
 
+    # directory -> [(app, recursive)]: a document is claimed by its own directory's apps and by the
+    # recursive claims of the directories above it (one walk up per document, not a scan of all apps).
+    by_directory: dict[str, list[tuple[App, bool]]] = {}
+    for app, claims in all_claims:
+        for directory, recursive in claims:
+            by_directory.setdefault(directory.as_posix(), []).append((app, recursive))
+
     def claimed_by(doc: ArgoDoc, own: App | None) -> list[App]:
         path = (root / doc.location.file).resolve()
-        owners: list[tuple[int, App]] = []
-        for app, claims in all_claims:
-            if own is None and app.defined_in == doc.location and app.generator:
-                continue  # an ApplicationSet's own output
-            for directory, recursive in claims:
-                if path.parent == directory or (recursive and directory in path.parents):
-                    owners.append((len(directory.parts), app))
-                    break
-        # The innermost claim first: it is the most likely parent, and the one named in messages.
-        return [app for _, app in sorted(owners, key=lambda pair: -pair[0])]
+        owners: list[App] = []
+        seen: set[int] = set()
+        for depth, directory in enumerate(path.parents):
+            for app, recursive in by_directory.get(directory.as_posix(), ()):
+                if (depth == 0 or recursive) and id(app) not in seen:
+                    seen.add(id(app))
+                    if own is None and app.defined_in == doc.location and app.generator:
+                        continue  # an ApplicationSet's own output
+                    owners.append(app)
+            if directory == root:
+                break
+        # Innermost first (the walk goes up): the most likely parent, and the one named in messages.
+        return owners
 
     claimers: dict[Location, list[App]] = {}
     apps_at: dict[Location, list[App]] = {}
@@ -334,7 +343,7 @@ def discover(
                 graph.add(app, ())
 
     for location, owners in sorted(claimers.items(), key=lambda item: str(item[0])):
-        if (location.file, location.line) in graph.produced_files:
+        if (location.file, location.line) in graph.produced_files or (location.file, None) in graph.produced_files:
             continue
         if any(a.id in graph.apps for a in apps_at.get(location, [])):
             continue
@@ -349,13 +358,18 @@ def discover(
 
     for app in graph.apps.values():
         for i, source in enumerate(app.sources):
-            if source.origin == "external":
-                graph.unrendered.append(
-                    Unrendered(
-                        what=f"{app.id} source #{i + 1}",
-                        reason=f"another Git repository ({source.repo_url}) is not rendered",
-                        location=app.defined_in,
+            if source.origin in ("external", "unresolved"):
+                reason = (
+                    f"another Git repository ({source.repo_url}) is not rendered"
+                    if source.origin == "external"
+                    else (
+                        f"repoURL {source.repo_url!r} is an unfilled placeholder"
+                        if source.repo_url
+                        else "the source has no repoURL"
                     )
+                )
+                graph.unrendered.append(
+                    Unrendered(what=f"{app.id} source #{i + 1}", reason=reason, location=app.defined_in)
                 )
     apps = tuple(sorted(graph.apps.values(), key=lambda a: a.id))
     return Discovery(

@@ -44,12 +44,21 @@ class RepoIdentity:
         return bool(url) and normalise_repo_url(url) in self.urls
 
 
+def is_placeholder(repo_url: str) -> bool:
+    """An empty repoURL, or one still holding a parameter (`${GIT_REPO}`, `{{repo}}`) that a bootstrap
+    script, a parent's patch or a generator was meant to fill."""
+    return not repo_url.strip() or "${" in repo_url or "{{" in repo_url
+
+
 def source_origin(repo_url: str, chart: str | None, identity: RepoIdentity) -> str:
-    """`repo` (renderable from the tree), `chart` (Helm repository or OCI registry) or `external` (other Git repo)."""
+    """`repo` (renderable from the tree), `chart` (Helm repository or OCI registry), `external` (another
+    Git repository) or `unresolved` (no usable repoURL: empty or an unfilled placeholder)."""
+    if identity.is_this_repo(repo_url):
+        return "repo"
+    if is_placeholder(repo_url):
+        return "unresolved"
     if chart:
         return "chart"
     if repo_url.startswith("oci://"):
         return "chart"
-    if identity.is_this_repo(repo_url):
-        return "repo"
     return "external"

@@ -57,6 +57,12 @@ def render_source(
     # A `ref` source without a path (and not a chart) only provides files to the others (§C.4).
     if source.ref and not source.path and not source.chart:
         return "ref", []
+    if source.origin == "unresolved":
+        what = f"repoURL {source.repo_url!r} is an unfilled placeholder" if source.repo_url else "has no repoURL"
+        raise RenderFailure(
+            f"source #{index + 1} {what}; Argo CD cannot fetch it as written. If a bootstrap step fills it in "
+            "with this repository's URL, list that literal value under `repos:` in .gitops-reviewer.yaml"
+        )
     if source.origin == "external":
         raise RenderFailure(
             f"source #{index + 1} is another Git repository ({source.repo_url}); it is not rendered. "
