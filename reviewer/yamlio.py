@@ -170,10 +170,30 @@ def load_yaml(text: str, *, file: str | None = None) -> Any:
 
 
 def dump_yaml(data: Any) -> str:
+    """YAML for people to read (render output)."""
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def dump_yaml_for_go(data: Any) -> str:
+    """YAML that a Go tool (kustomize, Helm) reads back with the same types: every string is quoted.
+
+    PyYAML writes `1234e56` or `0x1F` unquoted because YAML 1.1 reads them as strings, but Go's YAML
+    reads them as numbers, so a substituted value such as a short commit SHA would change type."""
+    return yaml.dump(data, Dumper=_QuotingDumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
 try:
     _Dumper: type = yaml.CSafeDumper
 except AttributeError:  # pragma: no cover
     _Dumper = yaml.SafeDumper
+
+
+class _QuotingDumper(_Dumper):  # type: ignore[misc]
+    pass
+
+
+def _quoted_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+
+
+_QuotingDumper.add_representer(str, _quoted_str)

@@ -433,3 +433,22 @@ def test_remote_base_reached_through_a_local_base_is_refused(tmp_path: Path) -> 
         result = render(view, "overlay")
     (error,) = result.errors
     assert error.message.startswith("apps/base/kustomization.yaml references the remote base github.com/acme/")
+
+
+def test_values_that_go_reads_as_numbers_stay_strings(tmp_path: Path) -> None:
+    # `1234e56` (a possible short commit SHA) and `0x1F` are strings to PyYAML but numbers to Go's YAML.
+    files = {
+        "apps/k/kustomization.yaml": "resources:\n- deploy.yaml\n",
+        "apps/k/deploy.yaml": (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n"
+            "      containers:\n      - name: web\n        image: nginx:1.0\n"
+        ),
+        "argo/k.yaml": application(
+            "k", "apps/k", kustomize={"images": ["nginx:1234e56"], "commonAnnotations": {"build": "0x1F"}}
+        ),
+    }
+    with open_revision(make_repo(tmp_path / "repo", files), "HEAD") as view:
+        result = ok(view, "k")
+    deploy = by_kind(result, "Deployment").body
+    assert deploy["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1234e56"
+    assert deploy["metadata"]["annotations"]["build"] == "0x1F"

@@ -23,7 +23,7 @@ from .. import proc
 from ..errors import ManifestError, RenderFailure, ToolError
 from ..globs import doublestar_glob, doublestar_valid, has_magic
 from ..records import App, AppSource, Location
-from ..yamlio import dump_yaml, load_yaml, load_yaml_stream
+from ..yamlio import dump_yaml_for_go, load_yaml, load_yaml_stream
 from .context import RenderContext
 from .manifests import Produced
 from .source import BuildEnv
@@ -435,7 +435,7 @@ def _cli_render(tpl: HelmTemplate, timeout: float) -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="gitops-reviewer-helm-") as tmp:
         values_file = Path(tmp) / "values.yaml"
         if tpl.inline_values is not None:
-            values_file.write_text(dump_yaml(dict(tpl.inline_values)), encoding="utf-8")
+            values_file.write_text(dump_yaml_for_go(dict(tpl.inline_values)), encoding="utf-8")
         env = proc.scrubbed_env(
             {
                 "HELM_CACHE_HOME": f"{tmp}/cache",

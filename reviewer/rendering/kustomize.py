@@ -20,7 +20,7 @@ from typing import Any
 from .. import proc
 from ..errors import ManifestError, RenderFailure, ToolError
 from ..records import App, AppSource, Location
-from ..yamlio import dump_yaml, load_yaml, load_yaml_stream
+from ..yamlio import dump_yaml_for_go, load_yaml, load_yaml_stream
 from .context import RenderContext
 from .manifests import Produced
 from .source import KUSTOMIZATION_NAMES, BuildEnv
@@ -380,7 +380,7 @@ def render_kustomize(
                     if "originAnnotations" not in meta:
                         strip_origin = True
                         data["buildMetadata"] = [*meta, "originAnnotations"]
-                    kfile.write_text(dump_yaml(data), encoding="utf-8")
+                    kfile.write_text(dump_yaml_for_go(data), encoding="utf-8")
             elif options:
                 raise RenderFailure(f"no kustomization file in {source.path!r} to apply kustomize options to")
             try:
