@@ -5,6 +5,7 @@ Frozen dataclasses with tuples for their collections; a manifest body stays a pl
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,3 +178,102 @@ class Discovery:
     warnings: tuple[str, ...] = ()
     errors: tuple[RenderError, ...] = ()
     renders: Mapping[str, RenderResult] = field(default_factory=dict)
+
+
+SEVERITIES = ("info", "warning", "error", "critical")
+
+
+def severity_rank(severity: str) -> int:
+    """info < warning < error < critical; unknown severities rank highest (fail closed)."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDelta:
+    """One field that differs between base and head, by a path like
+    `spec.template.spec.containers[name=api].image`. Secret values are masked before they get here."""
+
+    path: str
+    before: Any = None
+    after: Any = None
+    kind: str = "changed"  # changed | added | removed | reordered
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One resource whose desired state differs between base and head.
+
+    `type`: `added`, `removed`, `modified`, or `moved` (same key, different app; may also carry deltas).
+    `cluster` is the destination cluster the key lives in: keys are unique per cluster, not globally.
+    """
+
+    key: ResourceKey
+    type: str
+    cluster: str
+    base: Resource | None = None
+    head: Resource | None = None
+    deltas: tuple[FieldDelta, ...] = ()
+
+    @property
+    def app(self) -> str:
+        """The app the change belongs to: head's, else base's (a removal)."""
+        resource = self.head or self.base
+        assert resource is not None
+        return resource.app
+
+    @property
+    def from_app(self) -> str | None:
+        return self.base.app if self.base else None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: str
+    title: str
+    message: str
+    app: str
+    key: ResourceKey | None = None
+    path: str | None = None
+    location: Location | None = None
+    evidence: str = ""
+    origin: str = "rule"  # rule | policy | llm
+    waived: bool = False
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across runs: rule + app + resource + field path (for de-duplication and waivers)."""
+        text = "\0".join((self.rule, self.app, str(self.key or ""), self.path or ""))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class AppStatus:
+    """One app as the review saw it: whether it exists at base and head, and whether it was rendered."""
+
+    app: str
+    name: str
+    state: str  # added | removed | changed | unchanged | not-rendered
+    base: App | None = None
+    head: App | None = None
+    reason: str = ""  # why it was (not) rendered
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything one review found; what every output format is made from."""
+
+    base_revision: str
+    head_revision: str
+    base_label: str
+    head_label: str
+    apps: tuple[AppStatus, ...]
+    changes: tuple[Change, ...]
+    findings: tuple[Finding, ...]
+    errors: tuple[RenderError, ...]
+    verdict: str  # pass | fail | error
+    warnings: tuple[str, ...] = ()
+    unrendered: tuple[Unrendered, ...] = ()
+    timings: tuple[tuple[str, float], ...] = ()
+    tool_versions: tuple[tuple[str, str], ...] = ()
+    changed_paths: tuple[str, ...] = ()
