@@ -197,6 +197,7 @@ class FieldDelta:
     before: Any = None
     after: Any = None
     kind: str = "changed"  # changed | added | removed | reordered
+    ignored: bool = False  # covered by the app's ignoreDifferences or the config's ignore rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +214,13 @@ class Change:
     base: Resource | None = None
     head: Resource | None = None
     deltas: tuple[FieldDelta, ...] = ()
+    hook: bool = False  # a hook (runs at sync) rather than a desired-state resource
+
+    @property
+    def ignored(self) -> bool:
+        """Every field that differs is ignored (ignoreDifferences): Argo CD reports the app Synced.
+        Rules still see such changes: ignoreDifferences does not stop, say, replicas going to 0."""
+        return self.type == "modified" and bool(self.deltas) and all(d.ignored for d in self.deltas)
 
     @property
     def app(self) -> str:
