@@ -285,3 +285,4 @@ class Report:
     timings: tuple[tuple[str, float], ...] = ()
     tool_versions: tuple[tuple[str, str], ...] = ()
     changed_paths: tuple[str, ...] = ()
+    skipped_apps: int = 0  # apps whose inputs the change does not touch: not rendered, unchanged

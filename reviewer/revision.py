@@ -54,11 +54,22 @@ def offline_default() -> bool:
 
 @contextmanager
 def open_revision(
-    repo: Path, rev: str = WORKTREE, *, config_path: Path | None = None, offline: bool | None = None
+    repo: Path,
+    rev: str = WORKTREE,
+    *,
+    config_path: Path | None = None,
+    config: Config | None = None,
+    offline: bool | None = None,
 ) -> Iterator[RevisionView]:
-    """Materialise `rev` of the config repo at `repo`, read its config, and discover its apps."""
+    """Materialise `rev` of the config repo at `repo`, read its config, and discover its apps.
+
+    The config is `config_path` if given, else `config` (a review passes the base revision's to the head,
+    so a change cannot weaken the gate that judges it), else the revision's own `.gitops-reviewer.yaml`."""
     with materialise(repo, rev) as tree:
-        config = load_config(config_path, required=True) if config_path else load_config(tree.root / CONFIG_FILE)
+        if config_path:
+            config = load_config(config_path, required=True)
+        elif config is None:
+            config = load_config(tree.root / CONFIG_FILE)
         urls = [*config.repos, *remotes(repo)]
         identity = RepoIdentity.of(urls or [LOCAL_REPO_URL])
         scan = scan_tree(tree.root, config.ignore)
