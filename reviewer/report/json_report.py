@@ -1,0 +1,146 @@
+"""The JSON report: the documented, stable contract for other programs (docs/report-json.md).
+
+`schemaVersion` changes only when a field is removed or changes meaning; new fields may be added
+without it. Keys come in a fixed order and lists in a fixed sort, so two runs over the same change give
+byte-identical output. Secret values are masked here too (reviewer.report.masking).
+
+(The module is not called `json` so that it never shadows the standard library's.)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ..records import App, AppStatus, Change, FieldDelta, Finding, Location, RenderError, Report, ResourceKey
+from .masking import masked_delta
+from .options import FormatOptions
+from .summary import ordered_findings, source_location
+
+SCHEMA_VERSION = 1
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: mapping keys as strings, non-finite floats and unknown types as strings."""
+    if isinstance(value, Mapping):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _resource(key: ResourceKey | None) -> dict[str, str] | None:
+    if key is None:
+        return None
+    return {"group": key.group, "kind": key.kind, "namespace": key.namespace, "name": key.name}
+
+
+def _location(location: Location | None) -> dict[str, Any] | None:
+    return {"file": location.file, "line": location.line} if location else None
+
+
+def _destination(app: App | None) -> dict[str, str] | None:
+    if app is None:
+        return None
+    destination = app.destination
+    return {"server": destination.server, "name": destination.name, "namespace": destination.namespace}
+
+
+def _app(status: AppStatus) -> dict[str, Any]:
+    return {
+        "app": status.app,
+        "name": status.name,
+        "state": status.state,
+        "reason": status.reason,
+        "destination": _destination(status.head or status.base),
+    }
+
+
+def _path(change: Change, delta: FieldDelta) -> dict[str, Any]:
+    delta = masked_delta(change, delta)
+    return {
+        "path": delta.path,
+        "kind": delta.kind,
+        "before": _jsonable(delta.before),
+        "after": _jsonable(delta.after),
+        "ignored": delta.ignored,
+    }
+
+
+def _change(change: Change) -> dict[str, Any]:
+    location = source_location(change)
+    return {
+        "app": change.app,
+        "type": change.type,
+        "resource": _resource(change.key),
+        "cluster": change.cluster,
+        "hook": change.hook,
+        "ignored": change.ignored,
+        "fromApp": change.from_app if change.type == "moved" else None,
+        "source": location.file if location else None,
+        "paths": [_path(change, delta) for delta in change.deltas],
+    }
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity,
+        "app": finding.app,
+        "resource": _resource(finding.key),
+        "path": finding.path,
+        "message": finding.message,
+        "origin": finding.origin,
+        "fingerprint": finding.fingerprint,
+        "waived": finding.waived,
+        "title": finding.title,
+        "location": _location(finding.location),
+    }
+
+
+def _error(error: RenderError) -> dict[str, Any]:
+    return {
+        "app": error.app,
+        "message": error.message,
+        "command": error.command,
+        "exitCode": error.exit_code,
+        "stderr": error.stderr,
+    }
+
+
+def _change_order(change: Change) -> tuple[str, ResourceKey, str, str]:
+    return (change.app, change.key, change.cluster, change.type)
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    """The report as JSON-ready data, keys in contract order (docs/report-json.md)."""
+    return {
+        "verdict": report.verdict,
+        "base": {"revision": report.base_revision, "label": report.base_label},
+        "head": {"revision": report.head_revision, "label": report.head_label},
+        "apps": [_app(status) for status in sorted(report.apps, key=lambda status: status.app)],
+        "changes": [_change(change) for change in sorted(report.changes, key=_change_order)],
+        "findings": [_finding(finding) for finding in ordered_findings(report.findings)],
+        "errors": [_error(error) for error in report.errors],
+        "unrendered": [
+            {"what": item.what, "reason": item.reason, "location": _location(item.location)}
+            for item in report.unrendered
+        ],
+        "warnings": list(report.warnings),
+        "changedPaths": list(report.changed_paths),
+        "timings": {stage: round(seconds, 3) for stage, seconds in report.timings},
+        "toolVersions": dict(report.tool_versions),
+        "schemaVersion": SCHEMA_VERSION,
+    }
+
+
+def format_json(report: Report, options: FormatOptions) -> str:
+    """The JSON contract. Options do not change it: a program reading it gets the same shape always."""
+    del options
+    return json.dumps(report_document(report), indent=2, ensure_ascii=False) + "\n"
