@@ -45,10 +45,11 @@ class Config:
     allow_kustomize_plugins: bool = False
     allow_remote_bases: bool = False
     chart_cache: str = ""
+    diff_ignore: tuple[Mapping[str, Any], ...] = ()  # `diff.ignore`: ignoreDifferences applied to every app
     source: str = ""  # where it was read from, for messages
 
 
-_TOP = {"repos", "clusters", "apps", "scopes", "render", "ignore"}
+_TOP = {"repos", "clusters", "apps", "scopes", "render", "ignore", "diff"}
 _RENDER = {
     "timeout",
     "kubeVersion",
@@ -58,6 +59,8 @@ _RENDER = {
     "allowRemoteBases",
     "chartCache",
 }
+_DIFF = {"ignore"}
+_DIFF_IGNORE = {"group", "kind", "name", "namespace", "jsonPointers", "jqPathExpressions"}
 _CLUSTER = {"name", "server", "labels", "annotations", "project", "kubeVersion", "apiVersions"}
 _APP = {
     "name",
@@ -97,10 +100,43 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+def _bool(value: Any, where: str) -> bool:
+    """Strictly true or false: a quoted "false" must not switch a protection off."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, not {value!r}")
+    return value
+
+
 def _check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _diff_ignore(value: Any, where: str) -> tuple[Mapping[str, Any], ...]:
+    """`diff.ignore`: entries shaped like an Application's `ignoreDifferences` (group and kind are globs,
+    as in Argo CD; an omitted group is the core group). `kind` is required: Argo CD matches an omitted
+    kind against nothing, which in a config file can only be a mistake."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} must be a list")
+    rules = []
+    for i, raw in enumerate(value):
+        entry = _mapping(raw, f"{where}[{i}]")
+        _check_keys(entry, _DIFF_IGNORE, f"{where}[{i}]")
+        if not entry.get("kind"):
+            raise ConfigError(f"{where}[{i}] needs `kind` (`*` for every kind)")
+        for text in ("group", "kind", "name", "namespace"):
+            if entry.get(text) is not None and not isinstance(entry.get(text), str):
+                raise ConfigError(f"{where}[{i}].{text} must be a string")
+        fields = {k: str(entry.get(k) or "") for k in ("group", "kind", "name", "namespace")}
+        pointers = _strings(entry.get("jsonPointers"), f"{where}[{i}].jsonPointers")
+        jq_paths = _strings(entry.get("jqPathExpressions"), f"{where}[{i}].jqPathExpressions")
+        if not pointers and not jq_paths:
+            raise ConfigError(f"{where}[{i}] needs `jsonPointers` or `jqPathExpressions`")
+        rules.append({**fields, "jsonPointers": list(pointers), "jqPathExpressions": list(jq_paths)})
+    return tuple(rules)
 
 
 def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
@@ -110,6 +146,8 @@ def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
     _check_keys(render, _RENDER, f"{source}: render")
     scopes = _mapping(top.get("scopes"), f"{source}: scopes")
     _check_keys(scopes, {"clusterScoped", "namespaced"}, f"{source}: scopes")
+    diff = _mapping(top.get("diff"), f"{source}: diff")
+    _check_keys(diff, _DIFF, f"{source}: diff")
     clusters = []
     for i, raw in enumerate(top.get("clusters") or []):
         c = _mapping(raw, f"{source}: clusters[{i}]")
@@ -151,9 +189,12 @@ def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
         kustomize_build_options=_strings(
             render.get("kustomizeBuildOptions"), f"{source}: render.kustomizeBuildOptions"
         ),
-        allow_kustomize_plugins=bool(render.get("allowKustomizePlugins", False)),
-        allow_remote_bases=bool(render.get("allowRemoteBases", False)),
+        allow_kustomize_plugins=_bool(
+            render.get("allowKustomizePlugins", False), f"{source}: render.allowKustomizePlugins"
+        ),
+        allow_remote_bases=_bool(render.get("allowRemoteBases", False), f"{source}: render.allowRemoteBases"),
         chart_cache=str(render.get("chartCache") or ""),
+        diff_ignore=_diff_ignore(diff.get("ignore"), f"{source}: diff.ignore"),
         source=source,
     )
 

@@ -6,11 +6,15 @@ gets only the environment it needs: no tokens, no cloud credentials, no proxies 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
 import shlex
+import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +37,19 @@ class Completed:
     stderr: str
 
 
+@functools.cache
+def private_home() -> str:
+    """An empty HOME of this process's own: tools must not read a shared ~/.gitconfig or helm config
+    (on a shared runner /tmp/.gitconfig is anyone's to write)."""
+    home = tempfile.mkdtemp(prefix="gitops-reviewer-home-")
+    atexit.register(shutil.rmtree, home, True)
+    return home
+
+
 def scrubbed_env(extra: Mapping[str, str] | None = None, *, home: str | None = None) -> dict[str, str]:
     """The environment a tool runs with: a short allowlist, a private HOME, plus `extra`."""
     env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
-    env["HOME"] = home or os.environ.get("TMPDIR", "/tmp")
+    env["HOME"] = home or private_home()
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["GIT_CONFIG_NOSYSTEM"] = "1"
     if extra:

@@ -83,5 +83,6 @@ def open_revision(
             cache_dir=Path(config.chart_cache).expanduser() if config.chart_cache else None,
             offline=offline_default() if offline is None else offline,
             crd_api_versions=crd_api_versions(scan.crds),
+            escaping_symlinks=tree.escaping_symlinks,
         )
         yield RevisionView(tree=tree, config=config, ctx=ctx, discovery=discover(ctx, scan))

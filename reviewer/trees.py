@@ -30,6 +30,7 @@ class Tree:
     revision: str  # the commit SHA (HEAD's for the working tree)
     label: str  # what the user asked for: a ref, a SHA or WORKTREE
     repo_subdir: str  # the config repo's path inside the git repository ("" at the top)
+    escaping_symlinks: tuple[str, ...] = ()  # symlinks that pointed outside the checkout (removed), root-relative
 
 
 def _git(repo: Path, *args: str, env: dict[str, str] | None = None, input: bytes | None = None) -> str:
@@ -96,9 +97,30 @@ def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
             _checkout(top, sha, subdir, dest, tmp / "index")
         root = dest / subdir if subdir else dest
         root.mkdir(parents=True, exist_ok=True)
-        yield Tree(root=root, revision=sha, label=rev, repo_subdir=subdir)
+        escaping = remove_escaping_symlinks(dest, root)
+        yield Tree(root=root, revision=sha, label=rev, repo_subdir=subdir, escaping_symlinks=escaping)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def remove_escaping_symlinks(checkout: Path, root: Path) -> tuple[str, ...]:
+    """Delete symlinks that resolve outside the checkout, so no tool can read the host through them
+    (a committed `x -> /etc/passwd` read by Helm's .Files.Get, a kustomization that is a link to a file
+    elsewhere). Argo CD refuses apps containing them (util/io/path CheckOutOfBoundsSymlinks); the
+    renderer fails those apps using the returned list (paths relative to `root`)."""
+    bound = checkout.resolve()
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(checkout):
+        for name in [*dirnames, *filenames]:
+            path = Path(dirpath) / name
+            if not path.is_symlink():
+                continue
+            target = path.resolve()
+            if target == bound or bound in target.parents:
+                continue
+            found.append(os.path.relpath(path, root))
+            path.unlink()
+    return tuple(sorted(found))
 
 
 def _head_or_empty(top: Path) -> str:

@@ -59,7 +59,10 @@ class Document:
     line: int
 
 
-_ANCHOR = re.compile(r"&([^\s\[\]{},]+)")
+# An anchor or alias is a token: it starts a node (after a space, `[`, `{` or `,`, or at the line start)
+# and ends at a space or a flow indicator, so `?p=1&q=2` inside a URL is left alone.
+_ANCHOR = re.compile(r"(?:(?<=^)|(?<=[\s\[{,]))&([^\s\[\]{},]+)(?=[\s\]},]|$)", re.M)
+_ALIAS = re.compile(r"(?:(?<=^)|(?<=[\s\[{,]))\*([^\s\[\]{},]+)(?=[\s\]},]|$)", re.M)
 
 
 def _dedupe_anchors(text: str) -> str:
@@ -73,8 +76,7 @@ def _dedupe_anchors(text: str) -> str:
     out: list[str] = []
     for line in text.splitlines(keepends=True):
         if "&" in line or "*" in line:
-            line = re.sub(
-                r"\*([^\s\[\]{},]+)",
+            line = _ALIAS.sub(
                 lambda m: f"*{m.group(1)}__{seen[m.group(1)]}" if seen.get(m.group(1), 0) > 1 else m.group(0),
                 line,
             )

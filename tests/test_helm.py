@@ -484,3 +484,29 @@ def test_offline_refuses_to_pull_without_any_request(charts: tuple[ChartRepo, Pa
         message = failure(render(view, "pulled"))
     assert "offline" in message
     assert served.requests == []
+
+
+def test_a_chart_with_a_symlink_out_of_the_repository_is_refused(tmp_path: Path) -> None:
+    import os
+
+    from gitrepos import git
+
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0\n")
+    files = {
+        "charts/leak/Chart.yaml": "apiVersion: v2\nname: leak\nversion: 0.1.0\n",
+        "charts/leak/templates/cm.yaml": (
+            'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leak\ndata:\n  x: {{ .Files.Get "files/x" | quote }}\n'
+        ),
+        "argo/leak.yaml": application("leak", "charts/leak"),
+    }
+    repo = make_repo(tmp_path / "repo", files)
+    (repo / "charts/leak/files").mkdir()
+    os.symlink(str(secret), repo / "charts/leak/files/x")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "link")
+    with open_revision(repo, "HEAD") as view:
+        result = render(view, "leak")
+    assert result.resources == ()
+    assert "out-of-bounds symlink" in result.errors[0].message
+    assert "root:x" not in str(result)

@@ -93,3 +93,18 @@ def test_remotes_lists_every_url(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"a": "a"}, remote="https://github.com/acme/config.git")
     git(repo, "remote", "add", "mirror", "git@gitlab.example.com:acme/config.git")
     assert remotes(repo) == ("git@gitlab.example.com:acme/config.git", "https://github.com/acme/config.git")
+
+
+def test_symlinks_leaving_the_checkout_are_removed(tmp_path: Path) -> None:
+    secret = tmp_path / "host-secret"
+    secret.write_text("host data\n")
+    repo = make_repo(tmp_path / "r", {"chart/files/ok.txt": "ok\n"})
+    os.symlink(str(secret), repo / "chart/files/leak.txt")
+    os.symlink("ok.txt", repo / "chart/files/inside.txt")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "links")
+    for rev in ("HEAD", WORKTREE):
+        with materialise(repo, rev) as tree:
+            assert tree.escaping_symlinks == ("chart/files/leak.txt",)
+            assert not (tree.root / "chart/files/leak.txt").exists()
+            assert (tree.root / "chart/files/inside.txt").read_text() == "ok\n"

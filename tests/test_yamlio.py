@@ -70,3 +70,8 @@ def test_single_document_loader_refuses_streams() -> None:
 def test_unknown_local_tags_are_ignored_as_go_yaml_v2_does() -> None:
     # govuk's AlertmanagerConfig has `matchType: !=`: a `!=` tag on an empty scalar.
     assert load_yaml("a: !=\nb: !custom text\nc: !obj {k: v}\n") == {"a": "", "b": "text", "c": {"k": "v"}}
+
+
+def test_anchor_renaming_leaves_ampersands_in_values_alone() -> None:
+    text = "a: &x 1\nurl: https://h/?p=1&q=2\nb: *x\nc: &x [1, *x]\nd: *x\nstar: 2*3\n"
+    assert load_yaml(text) == {"a": 1, "url": "https://h/?p=1&q=2", "b": 1, "c": [1, 1], "d": [1, 1], "star": "2*3"}

@@ -78,6 +78,13 @@ def render_source(
         warnings.extend(notes)
         return "helm", run_template(tpl, ctx)
     app_dir = resolve_path(ctx.root, source.path)
+    rel_dir = ctx.rel(app_dir)
+    escaping = [s for s in ctx.escaping_symlinks if rel_dir in ("", s) or s.startswith(f"{rel_dir}/")]
+    if escaping:
+        raise RenderFailure(
+            f"the app path contains a symlink that points outside the repository ({escaping[0]}); "
+            "Argo CD refuses to render it (out-of-bounds symlink)"
+        )
     if app_dir.is_dir():
         source, used = apply_overrides(source, app_dir, app.name)
         warnings.extend(f"parameters overridden by {ctx.rel(app_dir / u)}" for u in used)

@@ -26,16 +26,21 @@ from .manifests import Produced
 from .source import KUSTOMIZATION_NAMES, BuildEnv
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
-_SAFE_BUILD_OPTIONS = {
-    "--enable-helm",
+_SAFE_BUILD_OPTIONS = {"--enable-helm", "--reorder", "--enable-managedby-label"}
+# Options that run code or read outside the repo (`--helm-command` picks the binary to execute,
+# `--load-restrictor LoadRestrictionsNone` lifts the repo boundary): only with render.allowKustomizePlugins.
+_PLUGIN_OPTIONS = {
+    "--enable-alpha-plugins",
+    "--enable-exec",
+    "--enable-star",
+    "--mount",
+    "--env",
+    "-e",
+    "--helm-command",
     "--load-restrictor",
     "--load_restrictor",
-    "--reorder",
-    "--helm-command",
-    "--enable-managedby-label",
     "--network",
 }
-_PLUGIN_OPTIONS = {"--enable-alpha-plugins", "--enable-exec", "--enable-star", "--mount", "--env", "-e"}
 # Go's HTTP client honours these; a closed loopback port makes remote fetches fail at once.
 _NO_NETWORK = {
     "HTTPS_PROXY": "http://127.0.0.1:9",
