@@ -22,10 +22,8 @@ class RenderContext:
     repo_url: str = ""  # a URL that names this repo, for apps declared in the config
     cache_dir: Path | None = None  # where pulled charts are kept between runs
     offline: bool = False  # refuse every network fetch (chart repositories, dependencies)
-    crd_api_versions: tuple[str, ...] = ()
-    escaping_symlinks: tuple[
-        str, ...
-    ] = ()  # removed from the tree; an app containing one cannot render  # group/version and group/version/Kind of CRDs in the repo
+    crd_api_versions: tuple[str, ...] = ()  # group/version and group/version/Kind of CRDs in the repo
+    escaping_symlinks: tuple[str, ...] = ()  # removed from the tree; an app containing one cannot render
     _locks: dict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
