@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import CONFIG_FILE, Config, load_config
@@ -13,13 +13,14 @@ from .discovery.graph import discover
 from .discovery.repos import RepoIdentity
 from .discovery.scan import crd_api_versions, scan_tree
 from .errors import UsageError
-from .records import App, Discovery, RenderResult
+from .records import App, Discovery, RenderError, RenderResult
 from .rendering import render_app
 from .rendering.context import RenderContext
 from .rendering.scopes import ScopeTable
 from .trees import WORKTREE, Tree, materialise, remotes
 
 LOCAL_REPO_URL = "https://config-repo.invalid/local"
+CHILD_KINDS = ("Application", "ApplicationSet")
 
 
 @dataclass
@@ -32,7 +33,20 @@ class RevisionView:
     def render(self, app: App) -> RenderResult:
         """The app's render, reusing one made during discovery."""
         cached = self.discovery.renders.get(app.id)
-        return cached if cached is not None else render_app(app, self.ctx)
+        if cached is not None:
+            return cached
+        result = render_app(app, self.ctx)
+        missed = [r for r in result.resources if r.key.group == "argoproj.io" and r.key.kind in CHILD_KINDS]
+        if missed:
+            # Discovery decided this app holds no Applications, yet it renders some: its children were
+            # not reviewed. Say so rather than pass.
+            error = RenderError(
+                app=app.id,
+                message=f"renders {missed[0].key} (and {len(missed) - 1} more) that discovery did not expand; "
+                "its child apps were not reviewed",
+            )
+            result = replace(result, errors=(*result.errors, error))
+        return result
 
     def find(self, name: str) -> App:
         """An app by id (`[cluster/]namespace/name`) or plain name; ambiguity is a usage error."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from gitrepos import make_repo
 
 from reviewer.revision import open_revision
@@ -245,3 +246,54 @@ def test_ignored_paths_are_not_discovered(tmp_path: Path) -> None:
     )
     with open_revision(repo, "HEAD") as view:
         assert [a.name for a in view.discovery.apps] == ["live"]
+
+
+def test_children_from_subcharts_and_jsonnet_are_found(tmp_path: Path) -> None:
+    child = application("from-subchart", "w", namespace="w").replace("'", "")
+    repo = make_repo(
+        tmp_path / "r",
+        {
+            "root.yaml": application("root", "chart", namespace="argocd"),
+            "chart/Chart.yaml": "apiVersion: v2\nname: parent\nversion: 0.1.0\n",
+            "chart/charts/sub/Chart.yaml": "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
+            "chart/charts/sub/templates/app.yaml": child,
+            "jroot.yaml": application("jroot", "jsonnet", namespace="argocd"),
+            "jsonnet/apps.jsonnet": (
+                "[{apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: {name: 'from-jsonnet'},"
+                " spec: {project: 'default', source: {repoURL: '" + REPO + "', path: 'w'},"
+                " destination: {server: 'https://kubernetes.default.svc', namespace: 'w'}}}]"
+            ),
+            "w/cm.yaml": CM.format(name="w"),
+        },
+    )
+    with open_revision(repo, "HEAD") as view:
+        apps = {a.name: a for a in view.discovery.apps}
+        assert apps["from-subchart"].parent == "argocd/root"
+        assert apps["from-jsonnet"].parent == "argocd/jroot"
+
+
+def test_children_discovery_did_not_expand_fail_the_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewer.discovery import graph
+
+    monkeypatch.setattr(graph._Graph, "may_hold_apps", lambda self, app: False)
+    repo = make_repo(
+        tmp_path / "r",
+        {"root.yaml": application("root", "apps", namespace="argocd"), "apps/a.yaml": application("a", "w")},
+    )
+    with open_revision(repo, "HEAD") as view:
+        result = view.render(view.find("root"))
+    assert not result.ok
+    assert "that discovery did not expand" in result.errors[0].message
+
+
+def test_an_invalid_child_application_fails_its_parent(tmp_path: Path) -> None:
+    bad_child = application("bad", "w").replace("  source:\n", "  source:\n    helm:\n      valueFiles: values.yaml\n")
+    repo = make_repo(
+        tmp_path / "r",
+        {"root.yaml": application("root", "apps", namespace="argocd"), "apps/bad.yaml": bad_child},
+    )
+    with open_revision(repo, "HEAD") as view:
+        assert [a.name for a in view.discovery.apps] == ["root"]
+        (error,) = view.discovery.errors
+        assert error.app == "argocd/root"
+        assert "helm.valueFiles must be a list" in error.message

@@ -73,11 +73,17 @@ FILES = {
     "apps/late-chart/prod-Chart.yaml": CHART,
     "argo/detect-directory.yaml": application("detect-directory", "apps/plain"),
     "apps/plain/cm.yaml": configmap("plain"),
-    "argo/explicit-directory.yaml": application("explicit-directory", "apps/chart-as-dir", directory={}),
+    "argo/explicit-directory.yaml": application(
+        "explicit-directory", "apps/chart-as-dir", directory={"include": "*.yaml"}
+    ),
+    # Argo CD drops tool blocks with nothing set (NormalizeApplicationSpec): this one is discovered.
+    "argo/zero-directory.yaml": application("zero-directory", "apps/chart-as-dir", directory={"recurse": False}),
     "apps/chart-as-dir/Chart.yaml": CHART,
     "apps/chart-as-dir/cm.yaml": configmap("plain-file-next-to-chart"),
     "apps/chart-as-dir/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-template\n",
-    "argo/two-blocks.yaml": application("two-blocks", "apps/kust", kustomize={}, helm={}),
+    "argo/two-blocks.yaml": application(
+        "two-blocks", "apps/kust", kustomize={"namePrefix": "x-"}, helm={"releaseName": "r"}
+    ),
     "argo/outside.yaml": application("outside", "../elsewhere"),
     "argo/missing-path.yaml": application("missing-path", "apps/does-not-exist"),
     # --- parameter overrides -------------------------------------------------------------------
@@ -211,11 +217,17 @@ def test_plain_files_mean_directory(view: RevisionView) -> None:
 
 
 def test_an_explicit_block_wins_over_discovery(view: RevisionView) -> None:
-    # `directory: {}` on a chart directory: plain files of the path root, templates not rendered.
+    # `directory: {include: ...}` on a chart directory: plain files of the path root, templates not rendered.
     result = render(view, "explicit-directory")
     assert result.errors == ()
     assert result.source_types == ("directory",)
     assert names(result) == ["plain-file-next-to-chart"]
+
+
+def test_a_tool_block_with_nothing_set_does_not_make_the_type_explicit(view: RevisionView) -> None:
+    result = render(view, "zero-directory")
+    assert result.errors == ()
+    assert result.source_types == ("helm",)
 
 
 def test_two_explicit_blocks_are_an_error(view: RevisionView) -> None:

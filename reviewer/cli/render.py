@@ -87,4 +87,7 @@ def render_command(
         for r in results:
             for e in r.errors:
                 click.echo(f"gitops-reviewer: render of {e.app} failed: {e}", err=True)
+        if app_name is None:
+            for u in view.discovery.unrendered:
+                click.echo(f"gitops-reviewer: not rendered: {u.what}: {u.reason}", err=True)
     raise SystemExit(1 if failed else 0)

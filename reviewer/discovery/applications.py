@@ -40,15 +40,63 @@ def _bool(value: Any) -> bool:
     return bool(value)
 
 
+TOOL_BLOCKS = ("helm", "kustomize", "directory", "plugin")
+# Fields the Application CRD types as lists (a string there is rejected by the API server).
+_LIST_FIELDS = {
+    "helm": ("valueFiles", "parameters", "fileParameters", "apiVersions"),
+    "kustomize": ("images", "replicas", "patches", "components", "apiVersions"),
+    "directory": (),
+    "plugin": ("env", "parameters"),
+}
+
+
+def is_zero(value: Any) -> bool:
+    """Go's zero value: nothing set anywhere inside (used by NormalizeApplicationSpec)."""
+    if isinstance(value, Mapping):
+        return all(is_zero(v) for v in value.values())
+    if isinstance(value, list):
+        return not value
+    return value is None or value is False or value == "" or value == 0
+
+
+def drop_zero_tool_blocks(source: Mapping[str, Any]) -> dict[str, Any]:
+    """util/argo NormalizeApplicationSpec: a tool block with nothing set (`directory: {recurse: false}`)
+    is removed, so it does not make the source type explicit."""
+    return {k: v for k, v in source.items() if not (k in TOOL_BLOCKS and is_zero(v))}
+
+
+def _check_types(raw: Mapping[str, Any], i: int) -> None:
+    for block, lists in _LIST_FIELDS.items():
+        value = raw.get(block)
+        if value is None:
+            continue
+        if not isinstance(value, Mapping):
+            raise InvalidApplication(f"source #{i + 1}: {block} must be a mapping, not {type(value).__name__}")
+        for field in lists:
+            if value.get(field) is not None and not isinstance(value[field], list):
+                raise InvalidApplication(f"source #{i + 1}: {block}.{field} must be a list")
+    for field in ("repoURL", "path", "chart", "targetRevision", "ref"):
+        if isinstance(raw.get(field), Mapping | list):
+            raise InvalidApplication(f"source #{i + 1}: {field} must be a string")
+
+
 def parse_sources(spec: Mapping[str, Any], identity: RepoIdentity) -> tuple[tuple[AppSource, ...], bool]:
     """`spec.sources` (multi-source) replaces `spec.source` (docs/user-guide/multiple_sources.md)."""
     raw_sources = spec.get("sources")
+    if raw_sources is not None and not isinstance(raw_sources, list):
+        raise InvalidApplication("spec.sources must be a list")
+    if spec.get("source") is not None and not isinstance(spec.get("source"), Mapping):
+        raise InvalidApplication("spec.source must be a mapping")
     multi = isinstance(raw_sources, list) and len(raw_sources) > 0
     raws: list[Any] = list(raw_sources or []) if multi else [spec.get("source")] if spec.get("source") else []
+    if not multi and raws:
+        # The controller normalises a single-source Application before generating manifests.
+        raws = [drop_zero_tool_blocks(raws[0])]
     sources = []
     for i, raw in enumerate(raws):
         if not isinstance(raw, Mapping):
             raise InvalidApplication(f"source #{i + 1} is not a mapping")
+        _check_types(raw, i)
         repo_url = str(raw.get("repoURL") or "")
         chart = str(raw["chart"]) if raw.get("chart") else None
         path = raw.get("path")
@@ -67,8 +115,12 @@ def parse_sources(spec: Mapping[str, Any], identity: RepoIdentity) -> tuple[tupl
 
 
 def parse_sync_policy(spec: Mapping[str, Any]) -> SyncPolicy:
+    if spec.get("syncPolicy") is not None and not isinstance(spec.get("syncPolicy"), Mapping):
+        raise InvalidApplication("spec.syncPolicy must be a mapping")
     policy = _map(spec.get("syncPolicy"))
     auto = policy.get("automated")
+    if auto is not None and not isinstance(auto, Mapping):
+        raise InvalidApplication("spec.syncPolicy.automated must be a mapping")
     # `automated: {}` enables auto-sync; `automated:` (null) does not; `enabled: false` turns it off while
     # keeping prune/selfHeal (docs/user-guide/auto_sync.md).
     automated = isinstance(auto, Mapping) and auto.get("enabled", True) is not False

@@ -115,14 +115,16 @@ class _Graph:
             if any(f.startswith(prefix) for f in self.scan.argo_files):
                 return True
             stack.extend(self._local_refs(directory))
-        # Charts: templates are skipped by the scan, so look at them directly.
+        # Charts (their subcharts included): templates are skipped by the scan, so look at them directly.
         for directory in seen:
-            templates = directory / "templates"
-            if (directory / "Chart.yaml").is_file() and templates.is_dir():
-                for path in templates.rglob("*"):
-                    if path.is_file() and APPLICATION_KIND.search(path.read_text(encoding="utf-8", errors="replace")):
-                        return True
-        return False
+            if not (directory / "Chart.yaml").is_file():
+                continue
+            for path in directory.rglob("*"):
+                in_templates = "templates" in path.relative_to(directory).parts[:-1]
+                if in_templates and path.is_file() and APPLICATION_KIND.search(path.read_text(errors="replace")):
+                    return True
+        # A chart from a chart repository cannot be looked into before it is pulled: render it.
+        return any(source.origin == "chart" for source in app.sources)
 
     # --- building apps -------------------------------------------------------------------------
 
@@ -200,15 +202,20 @@ class _Graph:
             if resource.location:
                 self.produced_files.add((resource.location.file, resource.location.line))
             if resource.key.kind == "Application":
-                child = self.parse(
-                    resource.body,
-                    resource.location,
-                    parent=app.id,
-                    control_plane=child_control_plane(app),
-                    default_namespace=resource.key.namespace or DEFAULT_CONTROL_NAMESPACE,
-                )
-                if child:
-                    self.add(child, (*ancestors, app.id))
+                try:
+                    child = parse_application(
+                        resource.body,
+                        self.ctx.identity,
+                        defined_in=resource.location,
+                        parent=app.id,
+                        control_plane=child_control_plane(app),
+                        default_namespace=resource.key.namespace or DEFAULT_CONTROL_NAMESPACE,
+                    )
+                except InvalidApplication as exc:
+                    # The parent's sync would apply it and fail: that is the parent's error, not a skip.
+                    self.errors.append(RenderError(app=app.id, message=f"renders an invalid Application: {exc}"))
+                    continue
+                self.add(child, (*ancestors, app.id))
             else:
                 for generated in self.expand_appset(resource.body, resource.location, app):
                     self.add(generated, (*ancestors, app.id))

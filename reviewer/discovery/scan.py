@@ -16,6 +16,7 @@ from ..yamlio import MAX_DOCUMENT_BYTES, load_json, load_yaml_stream
 from .applications import is_argo_kind
 
 _EXTENSIONS = (".yaml", ".yml", ".json")
+_JSONNET = (".jsonnet", ".libsonnet")  # read only to see whether they may produce Applications
 # `kind: Application` / `kind: ApplicationSet` in YAML, JSON or Jsonnet spelling.
 APPLICATION_KIND = re.compile(r"""["']?kind["']?\s*:\s*["']?Application(?:Set)?\b""")
 
@@ -52,7 +53,7 @@ def scan_tree(root: Path, ignore: tuple[str, ...] = ()) -> Scan:
         directory = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if d != ".git" and not _is_chart_templates(directory, d))
         for name in sorted(filenames):
-            if not name.endswith(_EXTENSIONS):
+            if not name.endswith(_EXTENSIONS + _JSONNET):
                 continue
             path = directory / name
             rel = path.relative_to(root).as_posix()
@@ -70,6 +71,8 @@ def scan_tree(root: Path, ignore: tuple[str, ...] = ()) -> Scan:
                 continue
             if has_argo and APPLICATION_KIND.search(text):
                 result.argo_files.add(rel)
+            if name.endswith(_JSONNET):
+                continue
             try:
                 if name.endswith(".json"):
                     docs = [(load_json(text, file=rel), 1)]

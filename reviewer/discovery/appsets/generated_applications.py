@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .mergo import is_empty
+from ..applications import TOOL_BLOCKS, is_zero
 from .template_patch import PatchError, apply_template_patch
 from .templates import Failed, TemplateEngine, collect_strings, rebuild
 
@@ -172,24 +172,16 @@ def _normalize_spec(spec: dict[str, Any]) -> dict[str, Any]:
     spec = dict(spec)
     if not spec.get("project"):
         spec["project"] = "default"
-    if "syncPolicy" in spec and _is_zero(spec["syncPolicy"]):
+    if "syncPolicy" in spec and is_zero(spec["syncPolicy"]):
         del spec["syncPolicy"]
     sources = [spec["source"]] if isinstance(spec.get("source"), dict) else []
     if isinstance(spec.get("sources"), list):
         sources += [s for s in spec["sources"] if isinstance(s, dict)]
     for source in sources:
-        for kind in ("helm", "kustomize", "directory", "plugin"):
-            if kind in source and _is_zero(source[kind]):
+        for kind in TOOL_BLOCKS:
+            if kind in source and is_zero(source[kind]):
                 del source[kind]
     return spec
-
-
-def _is_zero(value: Any) -> bool:
-    if isinstance(value, Mapping):
-        return all(_is_zero(v) for v in value.values())
-    if isinstance(value, list):
-        return not value
-    return is_empty(value)
 
 
 def _summary(params: Mapping[str, Any]) -> str:
