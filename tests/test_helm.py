@@ -453,8 +453,9 @@ def test_chart_is_pulled_by_version_rendered_and_cached(charts: tuple[ChartRepo,
         assert str(cm.key) == "ConfigMap demo/pulled-demo"
         assert cm.body["data"] == {"version": "one", "greeting": "hello"}
         assert cm.location is not None and "templates/cm.yaml" in cm.location.file
-        assert "/demo-1.2.3.tgz" in served.requests
-        assert "/demo-2.0.0.tgz" not in served.requests
+        # Discovery renders chart apps too (a pulled chart may generate Applications): with the cache,
+        # this version was downloaded once for discovery and the render together.
+        assert served.requests.count("/demo-1.2.3.tgz") == 1
         served.reset()
         second = render_app(app, view.ctx)
         assert second.errors == ()

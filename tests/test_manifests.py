@@ -242,3 +242,26 @@ def test_resource_sync_options_override_the_app_ones() -> None:
     options = {r.key.name: r.sync_options for r in result.resources}
     assert options["c"] == ("Prune=true", "ServerSideApply=true", "Replace=true")
     assert options["plain"] == ("Prune=false", "ServerSideApply=true")
+
+
+def test_a_crd_in_the_same_render_declares_its_kind_cluster_scoped() -> None:
+    from reviewer.rendering.manifests import Produced, normalise
+    from reviewer.rendering.scopes import ScopeTable
+
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "tenants.example.com"},
+        "spec": {"group": "example.com", "scope": "Cluster", "names": {"kind": "Tenant", "plural": "tenants"}},
+    }
+    tenant = {"apiVersion": "example.com/v1", "kind": "Tenant", "metadata": {"name": "t1"}}
+    scopes = ScopeTable.build()
+    assert not scopes.is_cluster_scoped("example.com", "Tenant")
+    out = normalise(
+        [Produced(crd, None), Produced(tenant, None)],
+        app="a",
+        destination_namespace="ns",
+        app_sync_options=(),
+        scopes=scopes.with_crds([crd]),
+    )
+    assert [(r.key.kind, r.key.namespace) for r in out.resources] == [("CustomResourceDefinition", ""), ("Tenant", "")]

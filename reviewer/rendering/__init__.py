@@ -136,7 +136,7 @@ def render_app(app: App, ctx: RenderContext) -> RenderResult:
         app=app.id,
         destination_namespace=app.destination.namespace,
         app_sync_options=app.sync_policy.sync_options,
-        scopes=ctx.scopes,
+        scopes=ctx.scopes.with_crds(d.body for d in produced if d.body.get("kind") == "CustomResourceDefinition"),
     )
     errors.extend(RenderError(app=app.id, message=m) for m in result.errors)
     return RenderResult(

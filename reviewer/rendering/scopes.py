@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -35,6 +35,20 @@ def _split(entries: Iterable[str]) -> tuple[frozenset[tuple[str, str]], frozense
     return frozenset(kinds), frozenset(groups)
 
 
+def _crd_scopes(crds: Iterable[Mapping[str, Any]]) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(cluster-scoped, namespaced) (group, kind) pairs declared by CRDs."""
+    cluster: set[tuple[str, str]] = set()
+    namespaced: set[tuple[str, str]] = set()
+    for crd in crds:
+        spec = crd.get("spec") if isinstance(crd.get("spec"), Mapping) else None
+        names = spec.get("names") if spec and isinstance(spec.get("names"), Mapping) else None
+        if not spec or not names or not names.get("kind"):
+            continue
+        pair = (str(spec.get("group", "")), str(names["kind"]))
+        (cluster if spec.get("scope") == "Cluster" else namespaced).add(pair)
+    return cluster, namespaced
+
+
 @dataclass(frozen=True, slots=True)
 class ScopeTable:
     cluster_kinds: frozenset[tuple[str, str]]
@@ -54,15 +68,7 @@ class ScopeTable:
         data = _builtin()
         c_kinds, c_groups = _split([*data.get("clusterScoped", []), *cluster_scoped])
         n_kinds, _ = _split(namespaced)
-        crd_cluster: set[tuple[str, str]] = set()
-        crd_ns: set[tuple[str, str]] = set()
-        for crd in crds:
-            spec = crd.get("spec") if isinstance(crd.get("spec"), Mapping) else None
-            names = spec.get("names") if spec and isinstance(spec.get("names"), Mapping) else None
-            if not spec or not names or not names.get("kind"):
-                continue
-            pair = (str(spec.get("group", "")), str(names["kind"]))
-            (crd_cluster if spec.get("scope") == "Cluster" else crd_ns).add(pair)
+        crd_cluster, crd_ns = _crd_scopes(crds)
         e_kinds, e_groups = _split(data.get("excluded", []))
         return cls(
             cluster_kinds=frozenset((c_kinds | crd_cluster) - n_kinds - crd_ns),
@@ -70,6 +76,17 @@ class ScopeTable:
             namespaced_kinds=frozenset(n_kinds | crd_ns),
             excluded_kinds=e_kinds,
             excluded_groups=e_groups,
+        )
+
+    def with_crds(self, crds: Iterable[Mapping[str, Any]]) -> ScopeTable:
+        """This table plus the scopes CRDs declare (CRDs a render produces, e.g. from a chart's crds/)."""
+        cluster, namespaced = _crd_scopes(crds)
+        if not cluster and not namespaced:
+            return self
+        return replace(
+            self,
+            cluster_kinds=frozenset((self.cluster_kinds | cluster) - namespaced),
+            namespaced_kinds=frozenset((self.namespaced_kinds - cluster) | namespaced),
         )
 
     def is_cluster_scoped(self, group: str, kind: str) -> bool:
