@@ -11,27 +11,11 @@ import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from .errors import ManifestError, RenderFailure
+from .errors import RenderFailure
 from .records import App
-from .rendering.kustomize import find_kustomization
+from .rendering.kustomize_graph import find_kustomization, walk_kustomization
 from .rendering.source import resolve_path
-from .yamlio import load_yaml
-
-# Kustomization fields that name files or directories (kustomize api/types/kustomization.go).
-_LIST_FIELDS = (
-    "resources",
-    "bases",
-    "components",
-    "crds",
-    "patchesStrategicMerge",
-    "generators",
-    "transformers",
-    "validators",
-    "configurations",
-)
-_GENERATORS = ("configMapGenerator", "secretGenerator")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,64 +48,6 @@ def _rel(path: Path, root: Path) -> str | None:
     return "" if rel == "." else rel
 
 
-def _kustomize_graph(start: Path, root: Path, dirs: set[str], files: set[str]) -> bool:
-    """Add every local directory and file a kustomization reaches; False if something was unreadable."""
-    certain = True
-    stack = [start]
-    seen: set[Path] = set()
-    while stack:
-        directory = stack.pop().resolve()
-        if directory in seen:
-            continue
-        seen.add(directory)
-        rel = _rel(directory, root)
-        if rel is None:
-            continue
-        dirs.add(rel)
-        kfile = find_kustomization(directory)
-        if kfile is None:
-            continue
-        try:
-            data = load_yaml(kfile.read_text(encoding="utf-8"))
-        except (ManifestError, OSError, UnicodeDecodeError):
-            certain = False
-            continue
-        if not isinstance(data, Mapping):
-            continue
-        for ref in _references(data):
-            target = directory / ref
-            if target.is_dir():
-                stack.append(target)
-            elif target.exists():
-                rel_file = _rel(target, root)
-                if rel_file is not None:
-                    files.add(rel_file)
-    return certain
-
-
-def _references(data: Mapping[str, Any]) -> list[str]:
-    refs: list[str] = []
-    for field in _LIST_FIELDS:
-        refs.extend(e for e in data.get(field) or [] if isinstance(e, str))
-    for field in ("patches", "patchesJson6902", "replacements"):
-        for entry in data.get(field) or []:
-            if isinstance(entry, Mapping) and isinstance(entry.get("path"), str):
-                refs.append(entry["path"])
-    for field in _GENERATORS:
-        for gen in data.get(field) or []:
-            if not isinstance(gen, Mapping):
-                continue
-            for source in [*(gen.get("files") or []), *(gen.get("envs") or []), gen.get("env")]:
-                if isinstance(source, str):
-                    refs.append(source.split("=", 1)[-1])
-    for chart in data.get("helmCharts") or []:
-        if isinstance(chart, Mapping) and isinstance(chart.get("valuesFile"), str):
-            refs.append(chart["valuesFile"])
-    if isinstance(data.get("helmGlobals"), Mapping) and isinstance(data["helmGlobals"].get("chartHome"), str):
-        refs.append(data["helmGlobals"]["chartHome"])
-    return refs
-
-
 def app_inputs(app: App, root: Path) -> Inputs:
     """The repo paths `app` reads at the revision whose tree is `root`."""
     dirs: set[str] = set()
@@ -146,7 +72,10 @@ def app_inputs(app: App, root: Path) -> Inputs:
                 continue
             dirs.add(rel)
             if find_kustomization(app_dir) is not None:
-                certain &= _kustomize_graph(app_dir, root, dirs, files)
+                graph = walk_kustomization(app_dir)
+                certain &= not graph.unreadable
+                dirs.update(r for r in (_rel(d, root) for d in graph.directories) if r is not None)
+                files.update(r for r in (_rel(f, root) for f in graph.files) if r is not None)
             directory = source.spec.get("directory")
             if isinstance(directory, Mapping) and isinstance(directory.get("jsonnet"), Mapping):
                 for lib in directory["jsonnet"].get("libs") or []:

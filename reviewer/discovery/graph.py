@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ManifestError, RenderFailure
+from ..errors import RenderFailure
 from ..records import App, Discovery, Location, RenderError, RenderResult, Unrendered
 from ..rendering import render_app
 from ..rendering.context import RenderContext
-from ..rendering.kustomize import find_kustomization
+from ..rendering.kustomize_graph import walk_kustomization
 from ..rendering.source import detect_type, resolve_path
-from ..yamlio import load_yaml
 from .applications import (
     DEFAULT_CONTROL_NAMESPACE,
     InvalidApplication,
@@ -53,7 +52,6 @@ class _Graph:
     warnings: list[str] = field(default_factory=list)
     errors: list[RenderError] = field(default_factory=list)
     produced_files: set[tuple[str, int | None]] = field(default_factory=set)
-    _kustomize_refs: dict[Path, list[Path]] = field(default_factory=dict)
 
     # --- which directories an app claims -------------------------------------------------------
 
@@ -74,29 +72,6 @@ class _Graph:
             out.append((app_dir, recursive))
         return out
 
-    def _local_refs(self, kdir: Path) -> list[Path]:
-        """Local directories a kustomization pulls in (resources, bases, components)."""
-        if kdir in self._kustomize_refs:
-            return self._kustomize_refs[kdir]
-        refs: list[Path] = []
-        self._kustomize_refs[kdir] = refs
-        kfile = find_kustomization(kdir)
-        if kfile is None:
-            return refs
-        try:
-            data = load_yaml(kfile.read_text(encoding="utf-8"))
-        except (ManifestError, OSError, UnicodeDecodeError):
-            return refs
-        if not isinstance(data, Mapping):
-            return refs
-        for key in ("resources", "bases", "components"):
-            for entry in data.get(key) or []:
-                if isinstance(entry, str) and "://" not in entry and not entry.startswith("github.com"):
-                    target = (kdir / entry).resolve()
-                    if target.is_dir():
-                        refs.append(target)
-        return refs
-
     def may_hold_apps(self, app: App) -> bool:
         """Whether rendering `app` could yield Applications: some file it reads has `kind: Application(Set)`."""
         root = self.ctx.root.resolve()
@@ -114,7 +89,7 @@ class _Graph:
             prefix = "" if rel == "." else rel + "/"
             if any(f.startswith(prefix) for f in self.scan.argo_files):
                 return True
-            stack.extend(self._local_refs(directory))
+            stack.extend(walk_kustomization(directory).directories - {directory})
         # Charts (their subcharts included): templates are skipped by the scan, so look at them directly.
         for directory in seen:
             if not (directory / "Chart.yaml").is_file():

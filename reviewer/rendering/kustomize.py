@@ -22,8 +22,9 @@ from ..errors import ManifestError, RenderFailure, ToolError
 from ..records import App, AppSource, Location
 from ..yamlio import dump_yaml_for_go, load_yaml, load_yaml_stream
 from .context import RenderContext
+from .kustomize_graph import find_kustomization, walk_kustomization
 from .manifests import Produced
-from .source import KUSTOMIZATION_NAMES, BuildEnv
+from .source import BuildEnv
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 _SAFE_BUILD_OPTIONS = {"--enable-helm", "--reorder", "--enable-managedby-label"}
@@ -73,13 +74,6 @@ def kustomize_version() -> str:
         return "unknown"
     match = re.search(r"Kustomize Version:\s*(\S+)", out) or re.search(r"(v?\d+\.\d+\.\d+)", out)
     return match.group(1) if match else out.strip()
-
-
-def find_kustomization(directory: Path) -> Path | None:
-    for name in KUSTOMIZATION_NAMES:
-        if (directory / name).is_file():
-            return directory / name
-    return None
 
 
 def split_image_name(image: str) -> tuple[str, str, str]:
@@ -292,51 +286,15 @@ def _redact(text: str, ctx: RenderContext) -> str:
     return _KLOG_PREFIX.sub("", "\n".join(lines)).strip()
 
 
-def _looks_remote(entry: str) -> bool:
-    """kustomize treats a reference that is not a local path as a remote target (git or HTTP)."""
-    if "://" in entry or entry.startswith("git@") or "?ref=" in entry:
-        return True
-    first = entry.split("/", 1)[0]
-    return "." in first and first not in (".", "..") and "/" in entry
-
-
 def remote_references(app_dir: Path, root: Path) -> list[tuple[str, str]]:
-    """(kustomization file, reference) for every remote resource/base/component reachable from app_dir."""
-    found: list[tuple[str, str]] = []
-    seen: set[Path] = set()
-    stack = [app_dir.resolve()]
-    while stack:
-        directory = stack.pop()
-        if directory in seen:
-            continue
-        seen.add(directory)
-        kfile = find_kustomization(directory)
-        if kfile is None:
-            continue
+    """(kustomization file, reference) for every remote resource/base/component/chart reachable from app_dir."""
+    found = []
+    for kfile, entry in walk_kustomization(app_dir).remote:
         try:
-            data = load_yaml(kfile.read_text(encoding="utf-8"))
-        except (ManifestError, OSError, UnicodeDecodeError):
-            continue  # kustomize reports it
-        if not isinstance(data, Mapping):
-            continue
-        entries = [e for key in ("resources", "bases", "components") for e in data.get(key) or []]
-        for chart in data.get("helmCharts") or []:
-            if isinstance(chart, Mapping) and chart.get("repo"):
-                entries.append(str(chart["repo"]))
-        for entry in entries:
-            if not isinstance(entry, str):
-                continue
-            local = directory / entry
-            if local.exists():
-                if local.is_dir():
-                    stack.append(local.resolve())
-                continue
-            if _looks_remote(entry):
-                try:
-                    rel = kfile.relative_to(root).as_posix()
-                except ValueError:
-                    rel = str(kfile)
-                found.append((rel, entry))
+            rel = kfile.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            rel = str(kfile)
+        found.append((rel, entry))
     return found
 
 

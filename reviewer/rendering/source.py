@@ -12,8 +12,8 @@ from typing import Any
 from ..errors import ManifestError, RenderFailure
 from ..records import App, AppSource
 from ..yamlio import load_yaml
+from .kustomize_graph import KUSTOMIZATION_NAMES
 
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # Only tool fields are merged from override files; repoURL/path/chart/targetRevision are kept
 # (reposerver/repository/repository.go mergeSourceParameters).
 _KEPT = ("repoURL", "path", "chart", "targetRevision", "ref", "name")
