@@ -7,6 +7,7 @@ gets only the environment it needs: no tokens, no cloud credentials, no proxies 
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import contextlib
 import functools
 import os
@@ -15,9 +16,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from .errors import ToolError
 
@@ -55,6 +57,21 @@ def scrubbed_env(extra: Mapping[str, str] | None = None, *, home: str | None = N
     if extra:
         env.update(extra)
     return env
+
+
+T = TypeVar("T")
+# In-process engines (Helm's Go engine, go-jsonnet) run here, so a caller can stop waiting. A Go call
+# cannot be interrupted: on a timeout the thread finishes in the background and the render is failed.
+_IN_PROCESS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="in-process-tool")
+
+
+def call_with_timeout(func: Callable[[], T], *, timeout: float, what: str) -> T:
+    """Run an in-process tool call with a time limit; ToolError when it is exceeded."""
+    future = _IN_PROCESS.submit(func)
+    try:
+        return future.result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        raise ToolError(f"{what} timed out after {timeout:g} s", command=what) from None
 
 
 def trim(text: str, limit: int = STDERR_LIMIT) -> str:

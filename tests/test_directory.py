@@ -233,3 +233,15 @@ def test_symlink_leaving_the_repository_is_an_error(view: RevisionView) -> None:
     message = failure(render(view, "symlink-out"))
     assert "illegal filepath in symlink" in message
     assert "escape.yaml" in message
+
+
+def test_a_slow_jsonnet_evaluation_times_out(tmp_path: Path) -> None:
+    files = {
+        ".gitops-reviewer.yaml": "render:\n  timeout: 0.05\n",
+        "apps/slow/slow.jsonnet": "{n: std.foldl(function(a, b) a + b, std.range(1, 2000000), 0)}\n",
+        "argo/slow.yaml": application("slow", "apps/slow"),
+    }
+    with open_revision(make_repo(tmp_path / "repo", files), "HEAD") as view:
+        result = render(view, "slow")
+    assert result.resources == ()
+    assert "jsonnet apps/slow/slow.jsonnet timed out after 0.05 s" in result.errors[0].message

@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from ..errors import ManifestError, RenderFailure
+from .. import proc
+from ..errors import ManifestError, RenderFailure, ToolError
 from ..globs import gobwas_match
 from ..records import App, AppSource, Location
 from ..yamlio import GoLikeLoader, load_json, load_yaml_stream
@@ -113,7 +114,13 @@ def _jsonnet(
             value = env.substitute(str(var.get("value", "")))
             kwargs[code if var.get("code") else plain][str(var["name"])] = value
     try:
-        out = _gojsonnet.evaluate_file(str(path), **kwargs)
+        out = proc.call_with_timeout(
+            lambda: str(_gojsonnet.evaluate_file(str(path), **kwargs)),
+            timeout=ctx.config.render_timeout,
+            what=f"jsonnet {rel}",
+        )
+    except ToolError as exc:
+        raise RenderFailure(str(exc)) from None
     except RuntimeError as exc:
         # The message names files by their path in the private tree; show them relative to the repo.
         message = str(exc).strip().replace(f"{ctx.root.resolve()}/", "").replace(f"{ctx.root}/", "")

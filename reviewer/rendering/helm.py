@@ -8,7 +8,6 @@ release name, namespace, kube version and API versions, CRDs and test hooks hand
 
 from __future__ import annotations
 
-import concurrent.futures
 import json
 import re
 import shutil
@@ -352,7 +351,6 @@ def _merge_maps(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, 
     return out
 
 
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="helm-sdk")
 
 
 def _sdk_render(tpl: HelmTemplate, timeout: float) -> dict[str, str]:
@@ -378,11 +376,10 @@ def _sdk_render(tpl: HelmTemplate, timeout: float) -> dict[str, str]:
             chart_dir = _without_schemas(tpl.chart_dir, Path(tmp)) if tpl.skip_schema_validation else tpl.chart_dir
             return _sdk_render_chart(chart_dir, tpl, values)
 
-    future = _POOL.submit(work)
     try:
-        return future.result(timeout=timeout)
-    except concurrent.futures.TimeoutError:
-        raise RenderFailure(f"helm template timed out after {timeout:g} s") from None
+        return proc.call_with_timeout(work, timeout=timeout, what="helm template")
+    except ToolError as exc:
+        raise RenderFailure(str(exc)) from None
     except helm_python.HelmError as exc:
         raise RenderFailure("helm template failed", stderr=proc.trim(str(exc))) from None
     except (OSError, UnicodeDecodeError) as exc:
