@@ -1047,3 +1047,26 @@ def test_sanitize_name() -> None:
     assert sanitize_name("app_3") == "app-3"
     assert sanitize_name("file_name.yaml") == "file-name.yaml"
     assert sanitize_name("-Weird Name.-") == "weird-name"
+
+
+def test_a_printed_missing_key_without_missingkey_error_fails_closed(tmp_path: Path) -> None:
+    # Argo CD writes `<no value>` into the generated Application (path `apps/<no value>`); Helm's engine
+    # would print nothing, which would silently point the app at `apps/`.
+    appset = inline(
+        """
+        metadata: {name: typo}
+        spec:
+          goTemplate: true
+          generators: [{list: {elements: [{dir: a}]}}]
+          template:
+            metadata: {name: 'app-{{.dir}}'}
+            spec:
+              project: default
+              source: {repoURL: x, path: 'apps/{{.dri}}'}
+              destination: {server: x, namespace: x}
+        """
+    )
+    result = expand(tmp_path, appset)
+    assert result.applications == ()
+    assert len(result.errors) == 1
+    assert 'no entry for key "dri"' in result.errors[0] and "<no value>" in result.errors[0]

@@ -88,9 +88,15 @@ def render_go_templates(jobs: Sequence[TemplateJob], *, missingkey_error: bool =
             continue
         try:
             rewritten, used = _prepare(job.text)
-            if missingkey_error:
-                _check_missing_keys(job.text, job.params)
+            _check_missing_keys(job.text if missingkey_error else _printed_fields(job.text), job.params)
         except GoTemplateError as exc:
+            if not missingkey_error and "(missingkey=error)" in str(exc):
+                # Without missingkey=error Go prints `<no value>` where Helm's engine prints nothing:
+                # the Application Argo CD generates would hold `<no value>`. Fail closed, saying so.
+                exc = GoTemplateError(
+                    str(exc).replace("(missingkey=error)", "")
+                    + "; Argo CD writes `<no value>` there, so the generated Application is not what it looks like"
+                )
             results[index] = exc
             continue
         prepared[index] = rewritten
@@ -413,6 +419,19 @@ def _slugify_rewrite(text: str, blank: str, start: int, end: int) -> tuple[str, 
 
 
 # --- missingkey=error ---------------------------------------------------------------------------
+
+_BARE_FIELD = re.compile(r"\{\{-?\s*(\.[A-Za-z_][\w.]*)\s*-?\}\}")
+_BLOCK = re.compile(r"\{\{-?\s*(?:if|range|with|define|block|template)\b")
+
+
+def _printed_fields(text: str) -> str:
+    """The actions that print a field as it is (`{{ .a.b }}`): without missingkey=error only those
+    show `<no value>`; a missing key piped into a function (`| default "x"`) is just nil. Templates
+    with blocks change what `.` is and are left alone."""
+    if _BLOCK.search(text):
+        return ""
+    return " ".join("{{ " + m.group(1) + " }}" for m in _BARE_FIELD.finditer(text))
+
 
 _BLOCK_OPEN = frozenset({"if", "range", "with", "define", "block"})
 _CHAIN = re.compile(r"(?<![\w)\]])(\$?)((?:\.[A-Za-z_]\w*)+)")
