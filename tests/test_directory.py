@@ -246,3 +246,18 @@ def test_a_slow_jsonnet_evaluation_times_out(tmp_path: Path) -> None:
         result = render(view, "slow")
     assert result.resources == ()
     assert "jsonnet apps/slow/slow.jsonnet timed out after 0.05 s" in result.errors[0].message
+
+
+def test_disable_extension_filter_reads_every_file(tmp_path: Path) -> None:
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-txt\n"
+    files = {
+        "apps/txt/manifest.txt": cm,
+        "apps/txt/README.md": "# notes, not a manifest\n",
+        "argo/filtered.yaml": application("filtered", "apps/txt"),
+        "argo/unfiltered.yaml": application("unfiltered", "apps/txt", directory={"disableExtensionFilter": True}),
+    }
+    with open_revision(make_repo(tmp_path / "repo", files), "HEAD") as view:
+        assert render(view, "filtered").resources == ()
+        unfiltered = render(view, "unfiltered")
+    assert unfiltered.ok
+    assert [r.key.name for r in unfiltered.resources] == ["from-txt"]

@@ -150,11 +150,13 @@ def render_directory(
     if not app_dir.is_dir():
         raise RenderFailure(f"app path {source.path!r} does not exist")
     recurse = bool(spec.get("recurse", False))
+    any_extension = spec.get("disableExtensionFilter") is True
     include, exclude = str(spec.get("include") or ""), str(spec.get("exclude") or "")
     root = ctx.root.resolve()
     produced: list[Produced] = []
     for path in _walk(app_dir, recurse):
-        if not MANIFEST_FILE.match(path.name):
+        # `disableExtensionFilter: true` reads every file, whatever its name (docs/user-guide/directory.md).
+        if not any_extension and not MANIFEST_FILE.match(path.name):
             continue
         rel_to_app = path.relative_to(app_dir).as_posix()
         real = path.resolve()
