@@ -297,3 +297,10 @@ def test_an_invalid_child_application_fails_its_parent(tmp_path: Path) -> None:
         (error,) = view.discovery.errors
         assert error.app == "argocd/root"
         assert "helm.valueFiles must be a list" in error.message
+
+
+def test_a_pinned_target_revision_is_reported(tmp_path: Path) -> None:
+    pinned = application("pinned", "w").replace("targetRevision: HEAD", "targetRevision: v1.4.0")
+    repo = make_repo(tmp_path / "r", {"pinned.yaml": pinned, "w/cm.yaml": CM.format(name="w")})
+    with open_revision(repo, "HEAD") as view:
+        assert any("argocd/pinned source #1 is pinned to v1.4.0" in w for w in view.discovery.warnings)

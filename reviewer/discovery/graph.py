@@ -9,6 +9,7 @@ commented out of a kustomization) and is reported as unreferenced, not rendered.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ from .applications import (
 )
 from .scan import APPLICATION_KIND, ArgoDoc, Scan
 
+# A commit SHA or a version tag: the source does not follow the branch under review.
+PINNED_REVISION = re.compile(r"^(?:[0-9a-f]{7,40}|v?\d+\.\d+(?:\.\d+)?(?:[-+][\w.-]+)?)$")
 IN_CLUSTER = ("https://kubernetes.default.svc", "https://kubernetes.default.svc/")
 MAX_DEPTH = 20
 
@@ -340,6 +343,11 @@ def discover(
 
     for app in graph.apps.values():
         for i, source in enumerate(app.sources):
+            if source.origin == "repo" and PINNED_REVISION.match(source.target_revision):
+                graph.warnings.append(
+                    f"{app.id} source #{i + 1} is pinned to {source.target_revision}: Argo CD deploys that "
+                    "revision, while this review renders the revision under review"
+                )
             if source.origin in ("external", "unresolved"):
                 reason = (
                     f"another Git repository ({source.repo_url}) is not rendered"
