@@ -1,9 +1,9 @@
 #!/bin/sh
 # Review a sample change to the example config repo, the way `gitops-reviewer check` reviews yours:
 # copy examples/gitops-config into a scratch git repository, commit it as the base, apply
-# examples/demo/change.patch (a memory limit raised in a shared kustomize base, a quantity rewritten in
-# other units, autoscaling switched off for web-prod, the postgres backups PVC deleted) to the working
-# tree, and run `gitops-reviewer check` on it. Extra arguments go to `check` (e.g. --format markdown).
+# examples/demo/change.patch (a readiness probe changed in the shared guestbook kustomize base,
+# autoscaling switched off for web-prod, the postgres backups PVC deleted) to the working tree, and
+# run `gitops-reviewer check` on it. Extra arguments go to `check` (e.g. --format markdown).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 reviewer=${GITOPS_REVIEWER:-"$here/../.venv/bin/gitops-reviewer"}

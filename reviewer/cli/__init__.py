@@ -5,7 +5,9 @@ Exit codes: 0 pass, 1 blocking findings or failed renders, 2 usage/config error,
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from typing import Any
 
 import click
@@ -13,6 +15,7 @@ import click
 from .. import __version__
 from ..errors import ReviewerError
 from .apps import apps_command
+from .check import check_command, diff_command
 from .render import render_command
 
 
@@ -23,6 +26,17 @@ class _Group(click.Group):
         except ReviewerError as exc:
             click.echo(f"gitops-reviewer: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug: say so, exit 3, and never let it read as a pass
+            if os.environ.get("GITOPS_REVIEWER_DEBUG"):
+                traceback.print_exc()
+            click.echo(
+                f"gitops-reviewer: internal error: {type(exc).__name__}: {exc} "
+                "(set GITOPS_REVIEWER_DEBUG=1 for the traceback)",
+                err=True,
+            )
+            sys.exit(3)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,6 +47,8 @@ def cli() -> None:
 
 cli.add_command(apps_command)
 cli.add_command(render_command)
+cli.add_command(check_command)
+cli.add_command(diff_command)
 
 
 def main() -> None:

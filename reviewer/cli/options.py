@@ -12,6 +12,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def revision_options(func: F) -> F:
+    """--repo, --config, --offline and --rev: for commands that read one revision."""
+    func = repo_options(func)
+    return click.option(
+        "--rev",
+        default="WORKTREE",
+        show_default=True,
+        help="Git revision to read; WORKTREE means the working tree, uncommitted changes included.",
+    )(func)
+
+
+def repo_options(func: F) -> F:
+    """--repo, --config and --offline."""
     func = click.option(
         "--offline/--online",
         default=None,
@@ -24,12 +36,6 @@ def revision_options(func: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
         help="Read this config file instead of the revision's .gitops-reviewer.yaml.",
-    )(func)
-    func = click.option(
-        "--rev",
-        default="WORKTREE",
-        show_default=True,
-        help="Git revision to read; WORKTREE means the working tree, uncommitted changes included.",
     )(func)
     func = click.option(
         "--repo",

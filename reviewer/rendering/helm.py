@@ -351,8 +351,6 @@ def _merge_maps(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, 
     return out
 
 
-
-
 def _sdk_render(tpl: HelmTemplate, timeout: float) -> dict[str, str]:
     import helm_python
 

@@ -1,0 +1,145 @@
+"""`gitops-reviewer check` (the local pre-merge gate) and `gitops-reviewer diff` (the diff alone)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..change import resolve_change
+from ..records import SEVERITIES, Report
+from ..report import FORMATS, FormatOptions
+from ..review import review
+from .options import repo_options
+
+_EXIT = {"pass": 0, "fail": 1, "error": 1}
+
+
+class _Progress:
+    """A bar on a terminal, a line per quarter otherwise; silent for a handful of renders."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = -1
+
+    def __call__(self, done: int, total: int, app: str) -> None:
+        if total < 5:
+            return
+        if self.tty:
+            width = 30
+            filled = width * done // total
+            line = f"\rrendering [{'#' * filled}{' ' * (width - filled)}] {done}/{total} {app[:40]:<40}"
+            click.echo(line, err=True, nl=done == total)
+            return
+        quarter = 4 * done // total
+        if quarter != self.last:
+            self.last = quarter
+            click.echo(f"rendering: {done}/{total} renders done", err=True)
+
+
+def review_options(func: Any) -> Any:
+    func = click.option("--all-apps", is_flag=True, help="Render every app, not only those the change can affect.")(
+        func
+    )
+    func = click.option("--head", "head", default=None, help="Head revision (default: the working tree).")(func)
+    func = click.option(
+        "--base", "base", default=None, help="Base revision (default: merge-base of HEAD with the default branch)."
+    )(func)
+    func = click.option(
+        "--output",
+        "output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write the report to this file instead of standard output.",
+    )(func)
+    func = click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True)(func)
+    func = click.option("--color/--no-color", default=None, help="Colour the text format (default: on a terminal).")(
+        func
+    )
+    return func
+
+
+def _run(
+    repo: Path,
+    base: str | None,
+    head: str | None,
+    offline: bool | None,
+    config_path: Path | None,
+    all_apps: bool,
+    fail_on: str,
+) -> Report:
+    change = resolve_change(repo, base, head)
+    return review(
+        change, fail_on=fail_on, all_apps=all_apps, offline=offline, config_path=config_path, progress=_Progress()
+    )
+
+
+def _emit(report: Report, fmt: str, output: Path | None, color: bool | None, include_verdict: bool) -> None:
+    use_color = (output is None and sys.stdout.isatty()) if color is None else color
+    text = FORMATS[fmt](report, FormatOptions(color=use_color and fmt == "text", include_verdict=include_verdict))
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+@click.command("check")
+@repo_options
+@review_options
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default="error",
+    show_default=True,
+    help="Lowest finding severity that fails the check.",
+)
+def check_command(
+    repo: Path,
+    config_path: Path | None,
+    offline: bool | None,
+    color: bool | None,
+    fmt: str,
+    output: Path | None,
+    base: str | None,
+    head: str | None,
+    all_apps: bool,
+    fail_on: str,
+) -> None:
+    """Review the change before you push: what will Argo CD do when it merges?
+
+    Exit codes: 0 pass, 1 blocking findings or failed renders, 2 usage or configuration error, 3 internal error.
+    """
+    report = _run(repo, base, head, offline, config_path, all_apps, fail_on)
+    _emit(report, fmt, output, color, include_verdict=True)
+    if output is not None:
+        click.echo(f"gitops-reviewer: {report.verdict}; report written to {output}", err=True)
+    raise SystemExit(_EXIT[report.verdict])
+
+
+@click.command("diff")
+@repo_options
+@review_options
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes (like git diff --exit-code).")
+def diff_command(
+    repo: Path,
+    config_path: Path | None,
+    offline: bool | None,
+    color: bool | None,
+    fmt: str,
+    output: Path | None,
+    base: str | None,
+    head: str | None,
+    all_apps: bool,
+    exit_code: bool,
+) -> None:
+    """Print what Argo CD would change, app by app, without judging it (`argocd app diff` for the repo).
+
+    Exits 1 when a render failed (the diff would be incomplete) or, with --exit-code, when anything changes.
+    """
+    report = _run(repo, base, head, offline, config_path, all_apps, "critical")
+    _emit(report, fmt, output, color, include_verdict=False)
+    failed = bool(report.errors) or (exit_code and bool(report.changes))
+    raise SystemExit(1 if failed else 0)

@@ -1,0 +1,158 @@
+"""The review pipeline (DESIGN.md): change -> trees -> discover -> select -> render -> diff -> verdict.
+
+Findings come from the evaluation stage when it exists; this module owns the order of the stages,
+the parallel renders, the timings and the verdict, and never lets a failure look like "no change".
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .change import ChangeSpec
+from .config import CONFIG_FILE
+from .records import App, AppStatus, Change, Finding, RenderError, RenderResult, Report, severity_rank
+from .rendering.helm import helm_version
+from .rendering.kustomize import kustomize_version
+from .revision import RevisionView, open_revision
+from .selection import select_apps
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class _Clock:
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings.append((name, round(time.perf_counter() - started, 3)))
+
+
+def tool_versions() -> tuple[tuple[str, str], ...]:
+    return (("gitops-reviewer", __version__), ("kustomize", kustomize_version()), ("helm", helm_version()))
+
+
+def verdict(errors: tuple[RenderError, ...], findings: tuple[Finding, ...], fail_on: str) -> str:
+    """`error` when anything could not be rendered (fail closed), `fail` when a finding reaches `fail_on`."""
+    if errors:
+        return "error"
+    threshold = severity_rank(fail_on)
+    if any(not f.waived and severity_rank(f.severity) >= threshold for f in findings):
+        return "fail"
+    return "pass"
+
+
+def _render_all(jobs: list[tuple[RevisionView, App]], progress: Progress | None) -> dict[tuple[int, str], RenderResult]:
+    """Render (view, app) pairs in parallel, bounded by the cores; Helm renders in process, kustomize in
+    subprocesses, both release the GIL."""
+    results: dict[tuple[int, str], RenderResult] = {}
+    total = len(jobs)
+    workers = max(1, min(os.cpu_count() or 2, 8))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render") as pool:
+        futures = {pool.submit(view.render, app): (id(view), app.id) for view, app in jobs}
+        for done, future in enumerate(futures, start=1):
+            results[futures[future]] = future.result()
+            if progress:
+                progress(done, total, futures[future][1])
+    return results
+
+
+def review(
+    change: ChangeSpec,
+    *,
+    fail_on: str = "error",
+    all_apps: bool = False,
+    offline: bool | None = None,
+    config_path: Path | None = None,
+    progress: Progress | None = None,
+    evaluate: Callable[[tuple[Change, ...], RevisionView, RevisionView], tuple[Finding, ...]] | None = None,
+) -> Report:
+    """Review one change and build the report every output format is made from."""
+    from .diff import diff_renders  # the diff stage
+
+    clock = _Clock()
+    warnings: list[str] = []
+    with ExitStack() as stack:
+        with clock.stage("discover base"):
+            base = stack.enter_context(
+                open_revision(change.repo, change.base, config_path=config_path, offline=offline)
+            )
+        with clock.stage("discover head"):
+            head = stack.enter_context(open_revision(change.repo, change.head, config=base.config, offline=offline))
+        if CONFIG_FILE in change.changed_paths and config_path is None:
+            warnings.append(
+                f"this change edits {CONFIG_FILE}; the review uses the base revision's configuration, so the "
+                "edit takes effect only after it merges"
+            )
+        base_apps = {a.id: a for a in base.discovery.apps}
+        head_apps = {a.id: a for a in head.discovery.apps}
+        with clock.stage("select"):
+            selection = select_apps(
+                base_apps, head_apps, base.tree.root, head.tree.root, change.changed_paths, all_apps=all_apps
+            )
+        jobs = [
+            (view, apps[app_id])
+            for app_id in selection.selected
+            for view, apps in ((base, base_apps), (head, head_apps))
+            if app_id in apps
+        ]
+        with clock.stage("render"):
+            rendered = _render_all(jobs, progress)
+        base_side = {i: (base_apps[i], rendered[(id(base), i)]) for i in selection.selected if i in base_apps}
+        head_side = {i: (head_apps[i], rendered[(id(head), i)]) for i in selection.selected if i in head_apps}
+        with clock.stage("diff"):
+            changes = diff_renders(base_side, head_side, config=base.config)
+        findings: tuple[Finding, ...] = ()
+        if evaluate is not None:
+            with clock.stage("evaluate"):
+                findings = evaluate(changes, base, head)
+        errors = tuple(
+            [*base.discovery.errors, *head.discovery.errors]
+            + [e for _, result in [*base_side.values(), *head_side.values()] for e in result.errors]
+        )
+        changed_apps = {c.app for c in changes} | {c.from_app for c in changes if c.from_app}
+        statuses = []
+        for app_id, reason in selection.selected.items():
+            b, h = base_apps.get(app_id), head_apps.get(app_id)
+            state = (
+                "added"
+                if b is None
+                else "removed"
+                if h is None
+                else "changed"
+                if app_id in changed_apps
+                else "unchanged"
+            )
+            either = h or b
+            name = either.name if either is not None else app_id
+            statuses.append(AppStatus(app=app_id, name=name, state=state, base=b, head=h, reason=reason))
+        unrendered = tuple(dict.fromkeys([*base.discovery.unrendered, *head.discovery.unrendered]))
+        warnings.extend(w for w in head.discovery.warnings if w not in warnings)
+        return Report(
+            base_revision=change.base,
+            head_revision=head.tree.revision if change.head == "WORKTREE" else change.head,
+            base_label=change.base_label,
+            head_label=change.head_label,
+            apps=tuple(statuses),
+            changes=changes,
+            findings=findings,
+            errors=errors,
+            verdict=verdict(errors, findings, fail_on),
+            warnings=tuple(warnings),
+            unrendered=unrendered,
+            timings=tuple(clock.timings),
+            tool_versions=tool_versions(),
+            changed_paths=change.changed_paths,
+            skipped_apps=len(selection.skipped),
+        )
