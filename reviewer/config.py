@@ -46,10 +46,14 @@ class Config:
     allow_remote_bases: bool = False
     chart_cache: str = ""
     diff_ignore: tuple[Mapping[str, Any], ...] = ()  # `diff.ignore`: ignoreDifferences applied to every app
+    rules_disabled: tuple[str, ...] = ()  # `rules.disable`: rule ids that do not run
+    rule_severities: Mapping[str, str] = field(default_factory=dict)  # `rules.severity`: id -> severity
+    rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # `rules.options`: id -> options
     source: str = ""  # where it was read from, for messages
 
 
-_TOP = {"repos", "clusters", "apps", "scopes", "render", "ignore", "diff"}
+_TOP = {"repos", "clusters", "apps", "scopes", "render", "ignore", "diff", "rules"}
+_SEVERITIES = ("info", "warning", "error", "critical")
 _RENDER = {
     "timeout",
     "kubeVersion",
@@ -172,6 +176,13 @@ def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
         if not a.get("name") or not (a.get("path") is not None or a.get("chart") or a.get("sources")):
             raise ConfigError(f"{source}: apps[{i}] needs `name` and `path` (or `chart`, or `sources`)")
         apps.append(a)
+    rules = _mapping(top.get("rules"), f"{source}: rules")
+    _check_keys(rules, {"disable", "severity", "options"}, f"{source}: rules")
+    severities = {str(k): str(v) for k, v in _mapping(rules.get("severity"), f"{source}: rules.severity").items()}
+    bad = sorted(f"{k}: {v}" for k, v in severities.items() if v not in _SEVERITIES)
+    if bad:
+        raise ConfigError(f"{source}: rules.severity: {', '.join(bad)} (severities: {', '.join(_SEVERITIES)})")
+    options = _mapping(rules.get("options"), f"{source}: rules.options")
     try:
         timeout = float(render.get("timeout", 120))
     except (TypeError, ValueError):
@@ -195,6 +206,9 @@ def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
         allow_remote_bases=_bool(render.get("allowRemoteBases", False), f"{source}: render.allowRemoteBases"),
         chart_cache=str(render.get("chartCache") or ""),
         diff_ignore=_diff_ignore(diff.get("ignore"), f"{source}: diff.ignore"),
+        rules_disabled=_strings(rules.get("disable"), f"{source}: rules.disable"),
+        rule_severities=severities,
+        rule_options={str(k): _mapping(v, f"{source}: rules.options.{k}") for k, v in options.items()},
         source=source,
     )
 

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from . import __version__
 from .change import ChangeSpec
 from .config import CONFIG_FILE
+from .evaluation import run_rules
+from .policies.context import EvaluationContext
 from .records import App, AppStatus, Change, Finding, RenderError, RenderResult, Report, severity_rank
 from .rendering.helm import helm_version
 from .rendering.kustomize import kustomize_version
@@ -68,6 +71,25 @@ def _render_all(jobs: list[tuple[RevisionView, App]], progress: Progress | None)
     return results
 
 
+def _statuses(
+    selected: Mapping[str, str], base_apps: Mapping[str, App], head_apps: Mapping[str, App], changes: tuple[Change, ...]
+) -> list[AppStatus]:
+    changed_apps = {c.app for c in changes} | {c.from_app for c in changes if c.from_app}
+    statuses = []
+    for app_id, reason in selected.items():
+        b, h = base_apps.get(app_id), head_apps.get(app_id)
+        if b is None:
+            state = "added"
+        elif h is None:
+            state = "removed"
+        else:
+            state = "changed" if app_id in changed_apps else "unchanged"
+        either = h or b
+        name = either.name if either is not None else app_id
+        statuses.append(AppStatus(app=app_id, name=name, state=state, base=b, head=h, reason=reason))
+    return statuses
+
+
 def review(
     change: ChangeSpec,
     *,
@@ -76,7 +98,7 @@ def review(
     offline: bool | None = None,
     config_path: Path | None = None,
     progress: Progress | None = None,
-    evaluate: Callable[[tuple[Change, ...], RevisionView, RevisionView], tuple[Finding, ...]] | None = None,
+    rules: list[ModuleType] | None = None,
 ) -> Report:
     """Review one change and build the report every output format is made from."""
     from .diff import diff_renders  # the diff stage
@@ -113,30 +135,27 @@ def review(
         head_side = {i: (head_apps[i], rendered[(id(head), i)]) for i in selection.selected if i in head_apps}
         with clock.stage("diff"):
             changes = diff_renders(base_side, head_side, config=base.config)
-        findings: tuple[Finding, ...] = ()
-        if evaluate is not None:
-            with clock.stage("evaluate"):
-                findings = evaluate(changes, base, head)
+        statuses_by_id = {s.app: s for s in _statuses(selection.selected, base_apps, head_apps, changes)}
+        with clock.stage("evaluate"):
+            ctx = EvaluationContext(
+                changes=changes,
+                base_apps=base_apps,
+                head_apps=head_apps,
+                base_renders={i: result for i, (_, result) in base_side.items()},
+                head_renders={i: result for i, (_, result) in head_side.items()},
+                statuses=statuses_by_id,
+                config=base.config,
+                changed_paths=change.changed_paths,
+                options=base.config.rule_options,
+            )
+            findings = run_rules(
+                ctx, rules, disabled=base.config.rules_disabled, severities=base.config.rule_severities
+            )
         errors = tuple(
             [*base.discovery.errors, *head.discovery.errors]
             + [e for _, result in [*base_side.values(), *head_side.values()] for e in result.errors]
         )
-        changed_apps = {c.app for c in changes} | {c.from_app for c in changes if c.from_app}
-        statuses = []
-        for app_id, reason in selection.selected.items():
-            b, h = base_apps.get(app_id), head_apps.get(app_id)
-            state = (
-                "added"
-                if b is None
-                else "removed"
-                if h is None
-                else "changed"
-                if app_id in changed_apps
-                else "unchanged"
-            )
-            either = h or b
-            name = either.name if either is not None else app_id
-            statuses.append(AppStatus(app=app_id, name=name, state=state, base=b, head=h, reason=reason))
+        statuses = list(statuses_by_id.values())
         unrendered = tuple(dict.fromkeys([*base.discovery.unrendered, *head.discovery.unrendered]))
         warnings.extend(w for w in head.discovery.warnings if w not in warnings)
         return Report(

@@ -1,0 +1,52 @@
+"""The Evaluate stage: run the rules over the change set and turn their findings into the verdict's input.
+
+The engine, not the rules, owns: which rules run (config `rules.disable`), their severities (config
+`rules.severity`), crash isolation (a crashing rule is an `error` finding naming it, never a silent pass),
+de-duplication by fingerprint, and ordering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from types import ModuleType
+
+from .policies import load_rules
+from .policies.context import EvaluationContext
+from .records import Finding, severity_rank
+
+
+def run_rules(
+    ctx: EvaluationContext,
+    rules: Iterable[ModuleType] | None = None,
+    *,
+    disabled: Iterable[str] = (),
+    severities: Mapping[str, str] | None = None,
+) -> tuple[Finding, ...]:
+    """Every finding of every enabled rule, severity-overridden, de-duplicated, most severe first."""
+    off = set(disabled)
+    overrides = dict(severities or {})
+    findings: dict[str, Finding] = {}
+    for rule in rules if rules is not None else load_rules():
+        rule_id = str(getattr(rule, "ID", rule.__name__))
+        if rule_id in off:
+            continue
+        try:
+            produced = list(rule.check(ctx))
+        except Exception as exc:  # a crashing rule must not read as "no findings"
+            produced = [
+                Finding(
+                    rule=rule_id,
+                    severity="error",
+                    title=f"rule {rule_id} crashed",
+                    message=f"the rule {rule_id} could not judge this change: {type(exc).__name__}: {exc}",
+                    app="",
+                )
+            ]
+        for finding in produced:
+            if finding.rule in overrides:
+                finding = replace(finding, severity=overrides[finding.rule])
+            findings.setdefault(finding.fingerprint, finding)
+    return tuple(
+        sorted(findings.values(), key=lambda f: (-severity_rank(f.severity), f.app, str(f.key or ""), f.rule))
+    )

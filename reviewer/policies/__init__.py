@@ -1,0 +1,35 @@
+"""Built-in rule policies (DESIGN.md, "Rule policies"): one module per rule.
+
+A rule module defines `ID` (public contract), `SEVERITY` (default), a docstring that is the rule's user
+documentation (what it checks, why it matters, a failing and a passing example, options), and
+`check(ctx: EvaluationContext) -> Iterator[Finding]`. Rules are pure: the engine (reviewer.evaluation)
+owns severity overrides, disabling, waivers, de-duplication and crash isolation.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Protocol
+
+from ..records import Finding
+from .context import EvaluationContext
+
+
+class RuleModule(Protocol):
+    ID: str
+    SEVERITY: str
+    __doc__: str | None
+
+    def check(self, ctx: EvaluationContext) -> Iterator[Finding]: ...
+
+
+# The explicit registry: rule id -> module name under reviewer.policies.
+RULE_MODULES: dict[str, str] = {}
+
+
+def load_rules(ids: list[str] | None = None) -> list[ModuleType]:
+    """The rule modules, in registry order (or only `ids`)."""
+    wanted = RULE_MODULES if ids is None else {i: RULE_MODULES[i] for i in ids}
+    return [importlib.import_module(f"{__name__}.{module}") for module in wanted.values()]
