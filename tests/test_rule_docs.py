@@ -16,7 +16,7 @@ SECTIONS = ("What it checks", "Why it matters", "Failing example", "Passing exam
 @pytest.mark.parametrize("rule_id", sorted(RULE_MODULES))
 def test_rule_module_contract(rule_id: str) -> None:
     (module,) = load_rules([rule_id])
-    assert module.ID == rule_id
+    assert rule_id == module.ID
     assert module.SEVERITY in SEVERITIES
     doc = module.__doc__ or ""
     for section in SECTIONS:
