@@ -13,6 +13,13 @@ from typing import Any
 from .errors import ConfigError, ManifestError
 from .yamlio import load_yaml
 
+
+def parse_waivers(value: Any, where: str) -> tuple[Any, ...]:
+    from .policies.waivers import parse_waivers as parse
+
+    return parse(value, where)
+
+
 CONFIG_FILE = ".gitops-reviewer.yaml"
 DEFAULT_KUBE_VERSION = "1.33.0"
 
@@ -49,10 +56,12 @@ class Config:
     rules_disabled: tuple[str, ...] = ()  # `rules.disable`: rule ids that do not run
     rule_severities: Mapping[str, str] = field(default_factory=dict)  # `rules.severity`: id -> severity
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # `rules.options`: id -> options
+    policy_files: tuple[str, ...] = ()  # `policies`: user policy files (CEL), repo-relative
+    waivers: tuple[Any, ...] = ()  # `waivers`: reviewer.policies.waivers.Waiver records
     source: str = ""  # where it was read from, for messages
 
 
-_TOP = {"repos", "clusters", "apps", "scopes", "render", "ignore", "diff", "rules"}
+_TOP = {"repos", "clusters", "apps", "scopes", "render", "ignore", "diff", "rules", "policies", "waivers"}
 _SEVERITIES = ("info", "warning", "error", "critical")
 _RENDER = {
     "timeout",
@@ -209,6 +218,8 @@ def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
         rules_disabled=_strings(rules.get("disable"), f"{source}: rules.disable"),
         rule_severities=severities,
         rule_options={str(k): _mapping(v, f"{source}: rules.options.{k}") for k, v in options.items()},
+        policy_files=_strings(top.get("policies"), f"{source}: policies"),
+        waivers=parse_waivers(top.get("waivers"), f"{source}: waivers"),
         source=source,
     )
 

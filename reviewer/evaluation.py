@@ -7,12 +7,15 @@ de-duplication by fingerprint, and ordering.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from types import ModuleType
 
 from .policies import load_rules
 from .policies.context import EvaluationContext
+from .policies.user import UserPolicy, evaluate_user_policies
+from .policies.waivers import Waiver, apply_waivers
 from .records import Finding, severity_rank
 
 
@@ -22,8 +25,12 @@ def run_rules(
     *,
     disabled: Iterable[str] = (),
     severities: Mapping[str, str] | None = None,
+    user_policies: tuple[UserPolicy, ...] = (),
+    waivers: tuple[Waiver, ...] = (),
+    today: dt.date | None = None,
 ) -> tuple[Finding, ...]:
-    """Every finding of every enabled rule, severity-overridden, de-duplicated, most severe first."""
+    """Every finding of every enabled rule and user policy, severity-overridden, waived where a waiver
+    says so, de-duplicated, most severe first."""
     off = set(disabled)
     overrides = dict(severities or {})
     findings: dict[str, Finding] = {}
@@ -47,6 +54,8 @@ def run_rules(
             if finding.rule in overrides:
                 finding = replace(finding, severity=overrides[finding.rule])
             findings.setdefault(finding.fingerprint, finding)
-    return tuple(
-        sorted(findings.values(), key=lambda f: (-severity_rank(f.severity), f.app, str(f.key or ""), f.rule))
-    )
+    for finding in evaluate_user_policies(ctx, user_policies):
+        if finding.rule not in off:
+            findings.setdefault(finding.fingerprint, finding)
+    waived = apply_waivers(findings.values(), waivers, ctx, today or dt.date.today())
+    return tuple(sorted(waived, key=lambda f: (-severity_rank(f.severity), f.app, str(f.key or ""), f.rule)))

@@ -20,6 +20,7 @@ from .change import ChangeSpec
 from .config import CONFIG_FILE
 from .evaluation import run_rules
 from .policies.context import EvaluationContext
+from .policies.user import load_user_policies
 from .records import App, AppStatus, Change, Finding, RenderError, RenderResult, Report, severity_rank
 from .rendering.helm import helm_version
 from .rendering.kustomize import kustomize_version
@@ -149,7 +150,12 @@ def review(
                 options=base.config.rule_options,
             )
             findings = run_rules(
-                ctx, rules, disabled=base.config.rules_disabled, severities=base.config.rule_severities
+                ctx,
+                rules,
+                disabled=base.config.rules_disabled,
+                severities=base.config.rule_severities,
+                user_policies=load_user_policies(base.tree.root, base.config.policy_files),
+                waivers=tuple(base.config.waivers),
             )
         errors = tuple(
             [*base.discovery.errors, *head.discovery.errors]

@@ -26,7 +26,9 @@ class RuleModule(Protocol):
 
 
 # The explicit registry: rule id -> module name under reviewer.policies.
-RULE_MODULES: dict[str, str] = {}
+RULE_MODULES: dict[str, str] = {
+    "config-change": "config_change",
+}
 
 
 def load_rules(ids: list[str] | None = None) -> list[ModuleType]:
