@@ -73,13 +73,22 @@ def _render_all(jobs: list[tuple[RevisionView, App]], progress: Progress | None)
 
 
 def _statuses(
-    selected: Mapping[str, str], base_apps: Mapping[str, App], head_apps: Mapping[str, App], changes: tuple[Change, ...]
+    selected: Mapping[str, str],
+    base_apps: Mapping[str, App],
+    head_apps: Mapping[str, App],
+    changes: tuple[Change, ...],
+    renders: Mapping[str, list[RenderResult]],
 ) -> list[AppStatus]:
     changed_apps = {c.app for c in changes} | {c.from_app for c in changes if c.from_app}
     statuses = []
     for app_id, reason in selected.items():
         b, h = base_apps.get(app_id), head_apps.get(app_id)
-        if b is None:
+        errors = [e for result in renders.get(app_id, []) for e in result.errors]
+        if errors:
+            # Nothing was compared: neither "changed" nor "unchanged" would be true.
+            first = errors[0].message.splitlines()[0] if errors[0].message else "render failed"
+            state, reason = "not-rendered", f"{reason}; not rendered: {first}"
+        elif b is None:
             state = "added"
         elif h is None:
             state = "removed"
@@ -136,7 +145,13 @@ def review(
         head_side = {i: (head_apps[i], rendered[(id(head), i)]) for i in selection.selected if i in head_apps}
         with clock.stage("diff"):
             changes = diff_renders(base_side, head_side, config=base.config)
-        statuses_by_id = {s.app: s for s in _statuses(selection.selected, base_apps, head_apps, changes)}
+        renders_by_app: dict[str, list[RenderResult]] = {}
+        for side in (base_side, head_side):
+            for app_id, (_, result) in side.items():
+                renders_by_app.setdefault(app_id, []).append(result)
+        statuses_by_id = {
+            s.app: s for s in _statuses(selection.selected, base_apps, head_apps, changes, renders_by_app)
+        }
         with clock.stage("evaluate"):
             ctx = EvaluationContext(
                 changes=changes,

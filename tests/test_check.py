@@ -160,11 +160,16 @@ def test_diff_prints_changes_without_a_verdict(example_repo: Path) -> None:
 
 
 def test_output_file_and_fail_on(example_repo: Path, tmp_path: Path) -> None:
+    # postgres-prod syncs by hand: the renamed Service's old name is left running (orphaned-resource, a warning).
     edit(example_repo / "apps/postgres/service.yaml", "name: postgres\n", "name: postgres-db\n")
     out = tmp_path / "report.json"
-    result = CliRunner().invoke(
-        cli, ["check", "--repo", str(example_repo), "--format", "json", "--output", str(out), "--fail-on", "info"]
-    )
-    assert result.exit_code == 0, "no findings yet: nothing reaches even `info`"
-    assert json.loads(out.read_text())["verdict"] == "pass"
-    assert "report written to" in result.stderr
+    args = ["check", "--repo", str(example_repo), "--format", "json", "--output", str(out)]
+    lenient = CliRunner().invoke(cli, [*args, "--fail-on", "error"])
+    assert lenient.exit_code == 0
+    report = json.loads(out.read_text())
+    assert report["verdict"] == "pass"
+    assert [(f["rule"], f["severity"]) for f in report["findings"]] == [("orphaned-resource", "warning")]
+    assert "report written to" in lenient.stderr
+    strict = CliRunner().invoke(cli, [*args, "--fail-on", "warning"])
+    assert strict.exit_code == 1
+    assert json.loads(out.read_text())["verdict"] == "fail"

@@ -17,6 +17,7 @@ from ..errors import ReviewerError
 from .apps import apps_command
 from .check import check_command, diff_command
 from .render import render_command
+from .rules import rules_command
 
 
 class _Group(click.Group):
@@ -49,6 +50,7 @@ cli.add_command(apps_command)
 cli.add_command(render_command)
 cli.add_command(check_command)
 cli.add_command(diff_command)
+cli.add_command(rules_command)
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from ..errors import RenderFailure
 from ..records import App, Discovery, Location, RenderError, RenderResult, Unrendered
 from ..rendering import render_app
 from ..rendering.context import RenderContext
-from ..rendering.kustomize_graph import walk_kustomization
+from ..rendering.kustomize_graph import find_kustomization, walk_kustomization
 from ..rendering.source import detect_type, resolve_path
 from .applications import (
     DEFAULT_CONTROL_NAMESPACE,
@@ -103,6 +103,33 @@ class _Graph:
                     return True
         # A chart from a chart repository cannot be looked into before it is pulled: render it.
         return any(source.origin == "chart" for source in app.sources)
+
+    def unlisted_by_failed_parents(self, location: Location, owners: list[App]) -> bool:
+        """True when every claimer that failed to render is a kustomize app whose local kustomization
+        graph (readable without the part that failed, e.g. a remote base) does not list this file: the
+        document is not part of that parent even though its render could not be completed."""
+        failed = [o for o in owners if o.id in self.renders and self.renders[o.id].errors]
+        if not failed or len(failed) != len([o for o in owners if o.id in self.apps]):
+            return False
+        path = (self.ctx.root / location.file).resolve()
+        for owner in failed:
+            listed = False
+            for source in owner.sources:
+                if source.origin != "repo" or source.path is None:
+                    return False
+                try:
+                    app_dir = resolve_path(self.ctx.root, source.path)
+                except RenderFailure:
+                    return False
+                if find_kustomization(app_dir) is None:
+                    return False
+                graph = walk_kustomization(app_dir)
+                if graph.unreadable:
+                    return False
+                listed = listed or path in graph.files
+            if listed:
+                return False
+        return True
 
     # --- building apps -------------------------------------------------------------------------
 
@@ -306,7 +333,11 @@ def discover(
             return memo[loc]
 
         pending = [
-            loc for loc in claimers if not any(a.id in graph.apps for a in apps_at.get(loc, [])) and orphaned(loc)
+            loc
+            for loc in claimers
+            if not any(a.id in graph.apps for a in apps_at.get(loc, []))
+            and orphaned(loc)
+            and not graph.unlisted_by_failed_parents(loc, claimers[loc])
         ]
         if not pending:
             break
@@ -336,7 +367,11 @@ def discover(
         if owner.id not in graph.apps:
             reason = f"inside the source of {owner.id}, which is not itself live"
         elif owner.id in graph.renders and graph.renders[owner.id].errors:
-            reason = f"inside the source of {owner.id}, whose render failed"
+            reason = (
+                f"not listed by the kustomization of {owner.id} (whose render failed)"
+                if graph.unlisted_by_failed_parents(location, owners)
+                else f"inside the source of {owner.id}, whose render failed"
+            )
         else:
             reason = f"inside the source of {owner.id} but not part of its rendered output (unreferenced)"
         graph.unrendered.append(Unrendered(what=f"document at {location}", reason=reason, location=location))

@@ -27,6 +27,19 @@ class RuleModule(Protocol):
 
 # The explicit registry: rule id -> module name under reviewer.policies.
 RULE_MODULES: dict[str, str] = {
+    "crd-removal": "crd_removal",
+    "sync-order": "sync_order",
+    "immutable-field": "immutable_field",
+    "render-error": "render_error",
+    "sync-policy-change": "sync_policy_change",
+    "replicas-drop": "replicas_drop",
+    "replicas-reset": "replicas_reset",
+    "replicas-zero": "replicas_zero",
+    "prune-deletion": "prune_deletion",
+    "orphaned-resource": "orphaned_resource",
+    "cascade-deletion": "cascade_deletion",
+    "destination-change": "destination_change",
+    "move-between-apps": "move_between_apps",
     "config-change": "config_change",
 }
 
