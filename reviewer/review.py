@@ -85,13 +85,14 @@ def _statuses(
         b, h = base_apps.get(app_id), head_apps.get(app_id)
         errors = [e for result in renders.get(app_id, []) for e in result.errors]
         if errors:
-            # Nothing was compared: neither "changed" nor "unchanged" would be true.
             first = errors[0].message.splitlines()[0] if errors[0].message else "render failed"
-            state, reason = "not-rendered", f"{reason}; not rendered: {first}"
-        elif b is None:
+            reason = f"{reason}; not rendered: {first}"
+        if b is None:
             state = "added"
         elif h is None:
             state = "removed"
+        elif errors:
+            state = "not-rendered"  # nothing was compared: neither "changed" nor "unchanged" would be true
         else:
             state = "changed" if app_id in changed_apps else "unchanged"
         either = h or b

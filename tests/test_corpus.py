@@ -669,10 +669,18 @@ def test_operate_first_ksops_generator_is_refused_not_run(operate_first: Revisio
     assert "external plugins disabled" in text and "ksops" in text
 
 
-def test_operate_first_dangling_path_fails(operate_first: RevisionView) -> None:
-    # envs/emea/demo/cluster-management/alertreceiver.yaml names a path the repo does not have
-    app = by_id(operate_first)["moc-infra/argocd/alertreceiver-demo"]
-    assert "alertreceiver/overlays/emea/demo" in failed_without_output(operate_first.render(app))
+def test_operate_first_unlisted_app_of_apps_is_not_live(operate_first: RevisionView) -> None:
+    # app-of-apps-demo.yaml sits in argocd/overlays/moc-infra/applications/app-of-apps/ but its
+    # kustomization.yaml does not list it: even though argocd/argocd cannot render (remote base), the local
+    # kustomization shows demo is not part of it, so neither it nor its children are live.
+    apps = by_id(operate_first)
+    assert "argocd/opf-app-of-apps-demo" not in apps
+    assert "moc-infra/argocd/alertreceiver-demo" not in apps
+    assert any(
+        u.what.startswith("document at argocd/overlays/moc-infra/applications/app-of-apps/app-of-apps-demo.yaml")
+        and "not listed by the kustomization of argocd/argocd" in u.reason
+        for u in operate_first.discovery.unrendered
+    )
 
 
 def test_operate_first_other_git_repositories_are_external(operate_first: RevisionView) -> None:

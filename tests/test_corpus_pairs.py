@@ -240,8 +240,9 @@ def states(report: dict[str, Any]) -> dict[str, str]:
 
 
 def touched(report: dict[str, Any]) -> dict[str, str]:
-    """The apps whose state is not `unchanged`."""
-    return {app: state for app, state in states(report).items() if state != "unchanged"}
+    """The apps added, removed or changed (not `unchanged`, and not `not-rendered`: apps whose render
+    failed on both sides are checked through the report's errors)."""
+    return {app: state for app, state in states(report).items() if state not in ("unchanged", "not-rendered")}
 
 
 def error_apps(report: dict[str, Any]) -> set[str]:

@@ -184,8 +184,9 @@ def test_a_failed_parent_render_is_an_error_not_an_empty_app_list(tmp_path: Path
         tmp_path / "r",
         {
             "root.yaml": application("root", "apps", namespace="argocd"),
-            "apps/kustomization.yaml": "resources:\n- missing.yaml\n",
+            "apps/kustomization.yaml": "resources:\n- a.yaml\n- missing.yaml\n",
             "apps/a.yaml": application("a", "w"),
+            "apps/b.yaml": application("b", "w"),
         },
     )
     with open_revision(repo, "HEAD") as view:
@@ -195,6 +196,12 @@ def test_a_failed_parent_render_is_an_error_not_an_empty_app_list(tmp_path: Path
         # The child Application already in the cluster keeps syncing: it is still reviewed, with a warning.
         assert view.find("a").parent is None
         assert any("argocd/a: its parent argocd/root failed to render" in w for w in view.discovery.warnings)
+        # b is not listed by the parent's kustomization at all: not live, whatever the failure.
+        assert [a.name for a in view.discovery.apps] == ["a", "root"]
+        assert any(
+            "apps/b.yaml" in u.what and "not listed by the kustomization of argocd/root" in u.reason
+            for u in view.discovery.unrendered
+        )
 
 
 def test_broken_application_files_are_reported(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""sync-order: a new resource that needs a new CRD or Namespace which its own app's sync will not create first.
+"""sync-order: a new resource needs a new CRD or Namespace that another app, or no sync, creates.
 
 What it checks
 --------------
