@@ -265,3 +265,25 @@ def test_a_crd_in_the_same_render_declares_its_kind_cluster_scoped() -> None:
         scopes=scopes.with_crds([crd]),
     )
     assert [(r.key.kind, r.key.namespace) for r in out.resources] == [("CustomResourceDefinition", ""), ("Tenant", "")]
+
+
+def test_a_hook_and_a_resource_with_one_key_are_one_object_the_last_wins() -> None:
+    from reviewer.rendering.manifests import Produced, normalise
+    from reviewer.rendering.scopes import ScopeTable
+
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"}}
+    hook = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "migrate", "annotations": {"argocd.argoproj.io/hook": "PreSync"}},
+    }
+    out = normalise(
+        [Produced(job, None), Produced(hook, None)],
+        app="a",
+        destination_namespace="ns",
+        app_sync_options=(),
+        scopes=ScopeTable.build(),
+    )
+    assert out.resources == []
+    assert [(h.key.name, h.hook_phases) for h in out.hooks] == [("migrate", ("PreSync",))]
+    assert any("rendered more than once" in w for w in out.warnings)

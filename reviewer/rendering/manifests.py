@@ -165,6 +165,7 @@ def normalise(
     """Turn rendered documents into the app's desired resources and hooks."""
     out = Normalised([], [], [], [])
     by_key: dict[ResourceKey, int] = {}
+    ordered: list[Resource] = []
     app_options = tuple(app_sync_options)
     for doc in flatten(docs):
         if isinstance(doc, str):
@@ -230,15 +231,18 @@ def normalise(
             hook_phases=phases if is_hook else (),
             sync_options=merge_sync_options(app_options, body),
         )
-        if resource.is_hook:
-            out.hooks.append(resource)
-            continue
-        if resource.key in by_key:
+        # gitops-engine DeduplicateTargetObjects runs before hooks are split out: a hook and a resource
+        # with the same key are one object, the last one rendered. Hooks named only by generateName get a
+        # unique name at sync time and are never duplicates.
+        if name and resource.key in by_key:
             out.warnings.append(f"{resource.key} is rendered more than once; the last one wins")
-            out.resources[by_key[resource.key]] = resource
+            ordered[by_key[resource.key]] = resource
         else:
-            by_key[resource.key] = len(out.resources)
-            out.resources.append(resource)
+            if name:
+                by_key[resource.key] = len(ordered)
+            ordered.append(resource)
+    out.hooks = [r for r in ordered if r.is_hook]
+    out.resources = [r for r in ordered if not r.is_hook]
     return out
 
 
