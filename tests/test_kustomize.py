@@ -452,3 +452,26 @@ def test_values_that_go_reads_as_numbers_stay_strings(tmp_path: Path) -> None:
     deploy = by_kind(result, "Deployment").body
     assert deploy["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1234e56"
     assert deploy["metadata"]["annotations"]["build"] == "0x1F"
+
+
+def test_enable_helm_gets_the_destination_clusters_facts(tmp_path: Path) -> None:
+    from reviewer.rendering.kustomize import _build_options
+
+    config = (
+        "clusters:\n- {name: prod, server: 'https://prod.example', kubeVersion: '1.29.4',"
+        " apiVersions: [monitoring.coreos.com/v1]}\n"
+        "render: {kustomizeBuildOptions: [--enable-helm], kubeVersion: '1.33.0'}\n"
+    )
+    app = application("k", "apps/k").replace("https://kubernetes.default.svc", "https://prod.example")
+    files = {".gitops-reviewer.yaml": config, "apps/k/kustomization.yaml": "resources: []\n", "argo/k.yaml": app}
+    with open_revision(make_repo(tmp_path / "repo", files), "HEAD") as view:
+        options = _build_options(view.find("k"), view.ctx, {})
+        overridden = _build_options(view.find("k"), view.ctx, {"kubeVersion": "1.30.0"})
+    assert options == [
+        "--enable-helm",
+        "--helm-kube-version",
+        "1.29.4",
+        "--helm-api-versions",
+        "monitoring.coreos.com/v1",
+    ]
+    assert overridden[:3] == ["--enable-helm", "--helm-kube-version", "1.30.0"]

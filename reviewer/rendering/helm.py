@@ -23,6 +23,7 @@ from ..errors import ManifestError, RenderFailure, ToolError
 from ..globs import doublestar_glob, doublestar_valid, has_magic
 from ..records import App, AppSource, Location
 from ..yamlio import dump_yaml_for_go, load_yaml, load_yaml_stream
+from .cluster_facts import cluster_facts
 from .context import RenderContext
 from .manifests import Produced
 from .source import BuildEnv
@@ -272,9 +273,7 @@ def build_template(
         if not path.is_file():
             raise RenderFailure(f"helm.fileParameters path {param['path']} does not exist")
         set_files[str(param["name"])] = str(path.resolve())
-    cluster = _cluster_for(app, ctx)
-    kube_version = str(helm.get("kubeVersion") or (cluster.kube_version if cluster else "") or ctx.config.kube_version)
-    api_versions = tuple(str(a) for a in helm.get("apiVersions") or ()) or _api_versions(ctx, cluster)
+    kube_version, api_versions = cluster_facts(app, ctx, helm)
     return (
         HelmTemplate(
             chart_dir=chart_dir,
@@ -294,26 +293,6 @@ def build_template(
         ),
         warnings,
     )
-
-
-def _cluster_for(app: App, ctx: RenderContext) -> Any:
-    for cluster in ctx.config.clusters:
-        if app.destination.server and cluster.server == app.destination.server:
-            return cluster
-        if app.destination.name and cluster.name == app.destination.name:
-            return cluster
-    return None
-
-
-def _api_versions(ctx: RenderContext, cluster: Any) -> tuple[str, ...]:
-    """The cluster's extra API versions: from config, plus every CRD version found in the repo.
-
-    Helm always knows the built-in Kubernetes versions; Argo CD adds the destination cluster's
-    (util/argo/argo.go APIResourcesToStrings), which the gate approximates with what it can see.
-    """
-    extra = list(cluster.api_versions if cluster else ()) + list(ctx.config.api_versions)
-    extra += list(ctx.crd_api_versions)
-    return tuple(dict.fromkeys(extra))
 
 
 # --- running it ---------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from .. import proc
 from ..errors import ManifestError, RenderFailure, ToolError
 from ..records import App, AppSource, Location
 from ..yamlio import dump_yaml_for_go, load_yaml, load_yaml_stream
+from .cluster_facts import cluster_facts
 from .context import RenderContext
 from .kustomize_graph import find_kustomization, walk_kustomization
 from .manifests import Produced
@@ -225,7 +226,7 @@ def apply_edits(kustomization: dict[str, Any], options: Mapping[str, Any], env: 
     return done
 
 
-def _build_options(ctx: RenderContext, options: Mapping[str, Any]) -> list[str]:
+def _build_options(app: App, ctx: RenderContext, options: Mapping[str, Any]) -> list[str]:
     extra = list(ctx.config.kustomize_build_options)
     flags = {o.split("=", 1)[0] for o in extra if o.startswith("-")}
     refused = sorted(flags & _PLUGIN_OPTIONS)
@@ -239,10 +240,10 @@ def _build_options(ctx: RenderContext, options: Mapping[str, Any]) -> list[str]:
         raise RenderFailure(f"unsupported kustomize build option(s): {', '.join(unknown)}")
     if "--enable-helm" in flags:
         # parseKustomizeBuildOptions: Argo CD passes the cluster facts to Helm inside kustomize.
-        kube = str(options.get("kubeVersion") or ctx.config.kube_version)
+        kube, api_versions = cluster_facts(app, ctx, options)
         extra += ["--helm-kube-version", kube]
-        for api in options.get("apiVersions") or ctx.config.api_versions:
-            extra += ["--helm-api-versions", str(api)]
+        for api in api_versions:
+            extra += ["--helm-api-versions", api]
     return extra
 
 
@@ -312,7 +313,7 @@ def render_kustomize(
     if not app_dir.is_dir():
         raise RenderFailure(f"app path {source.path!r} does not exist")
     kfile = find_kustomization(app_dir)
-    build_options = _build_options(ctx, options)
+    build_options = _build_options(app, ctx, options)
     argv = [*kustomize_command(), str(app_dir), *build_options]
     command = proc.describe([*kustomize_command(), ctx.rel(app_dir) or ".", *build_options])
     run_env = proc.scrubbed_env(None if ctx.config.allow_remote_bases else _NO_NETWORK)
