@@ -48,42 +48,27 @@ from collections.abc import Iterator
 from ..records import App, Finding, Resource
 from .argo_semantics import app_cluster, is_crd, is_owned, live_option, prunes
 from .context import EvaluationContext, holds_data
+from .example_manifests import PRUNE, application
 
 ID = "destination-change"
 SEVERITY = "critical"
 LISTED = 10
 
-_APP = """\
-apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: web
-  namespace: argocd
-spec:
-  project: default
-  source:
-    repoURL: https://github.com/acme/config.git
-    path: web
-    targetRevision: HEAD
-  destination:
-    server: https://kubernetes.default.svc
-    namespace: {namespace}
-  syncPolicy:
-    automated:
-      prune: true
-"""
 _SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n    - port: {port}\n"
 _PVC = (
     "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n"
     "  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n"
 )
 _BASE = {
-    "apps/web.yaml": _APP.format(namespace="web"),
+    "apps/web.yaml": application("web", "web", namespace="web", sync_policy=PRUNE),
     "web/service.yaml": _SERVICE.format(port=80),
     "web/data.yaml": _PVC,
 }
 EXAMPLES = {
-    "fails": {"base": _BASE, "head": {"apps/web.yaml": _APP.format(namespace="web-v2")}},
+    "fails": {
+        "base": _BASE,
+        "head": {"apps/web.yaml": application("web", "web", namespace="web-v2", sync_policy=PRUNE)},
+    },
     "passes": {"base": _BASE, "head": {"web/service.yaml": _SERVICE.format(port=8080)}},
 }
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 EXAMPLE_REPO = "https://github.com/acme/config.git"
 
 
-def application(name: str, path: str, *, sync_policy: str = "", extra: str = "") -> str:
-    """An Application `argocd/<name>` rendering the directory `path` into namespace `name`.
+def application(name: str, path: str, *, namespace: str | None = None, sync_policy: str = "", extra: str = "") -> str:
+    """An Application `argocd/<name>` rendering the directory `path` into `namespace` (default: `name`).
 
     `sync_policy` is the YAML under `spec.syncPolicy` (flow style, e.g. `{automated: {prune: true}}`);
     `extra` more lines under `spec`, indented by two spaces.
@@ -21,11 +21,14 @@ metadata: {{name: {name}, namespace: argocd}}
 spec:
   project: default
   source: {{repoURL: "{EXAMPLE_REPO}", path: {path}, targetRevision: HEAD}}
-  destination: {{server: "https://kubernetes.default.svc", namespace: {name}}}
+  destination: {{server: "https://kubernetes.default.svc", namespace: {namespace or name}}}
 """
     if sync_policy:
         text += f"  syncPolicy: {sync_policy}\n"
     return text + extra
+
+
+PRUNE = "{automated: {prune: true}}"
 
 
 def deployment(name: str, replicas: int | None, *, kind: str = "Deployment", api_version: str = "apps/v1") -> str:

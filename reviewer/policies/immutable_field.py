@@ -92,6 +92,7 @@ from typing import Any
 from ..records import Change, Finding, Resource
 from ..rendering.manifests import merge_sync_options
 from .context import EvaluationContext, holds_data, sync_option
+from .example_manifests import application
 from .immutable_table import (
     CRD_GROUP,
     CRD_KIND,
@@ -107,21 +108,7 @@ from .immutable_table import (
 ID = "immutable-field"
 SEVERITY = "error"
 
-_APP = """apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: web
-  namespace: argocd
-spec:
-  project: default
-  source:
-    repoURL: https://github.com/acme/config.git
-    path: web
-    targetRevision: HEAD
-  destination:
-    server: https://kubernetes.default.svc
-    namespace: web
-"""
+_APP = application("web", "web")
 
 _DEPLOYMENT = """apiVersion: apps/v1
 kind: Deployment

@@ -53,29 +53,11 @@ from .argo_semantics import (
     prunes,
 )
 from .context import EvaluationContext, holds_data, sync_option
+from .example_manifests import PRUNE, application
 
 ID = "move-between-apps"
 SEVERITY = "warning"
 
-_APP = """\
-apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: {name}
-  namespace: argocd
-spec:
-  project: default
-  source:
-    repoURL: https://github.com/acme/config.git
-    path: {name}
-    targetRevision: HEAD
-  destination:
-    server: https://kubernetes.default.svc
-    namespace: shop
-  syncPolicy:
-    automated:
-      prune: true
-"""
 _SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  ports:\n    - port: 80\n"
 _PVC = """\
 apiVersion: v1
@@ -94,8 +76,8 @@ _KEEP = "  annotations:\n    argocd.argoproj.io/sync-options: Prune=false\n"
 def _example(annotations: str) -> dict[str, dict[str, str | None]]:
     return {
         "base": {
-            "apps/web.yaml": _APP.format(name="web"),
-            "apps/db.yaml": _APP.format(name="db"),
+            "apps/web.yaml": application("web", "web", namespace="shop", sync_policy=PRUNE),
+            "apps/db.yaml": application("db", "db", namespace="shop", sync_policy=PRUNE),
             "web/service.yaml": _SERVICE.format(name="web"),
             "db/service.yaml": _SERVICE.format(name="db"),
             "web/data.yaml": _PVC.format(annotations=annotations),

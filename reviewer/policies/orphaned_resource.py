@@ -57,26 +57,11 @@ from .argo_semantics import (
     rename_partner,
 )
 from .context import EvaluationContext
+from .example_manifests import PRUNE, application
 
 ID = "orphaned-resource"
 SEVERITY = "warning"
 
-_APP = """\
-apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: web
-  namespace: argocd
-spec:
-  project: default
-  source:
-    repoURL: https://github.com/acme/config.git
-    path: web
-    targetRevision: HEAD
-  destination:
-    server: https://kubernetes.default.svc
-    namespace: web
-{sync_policy}"""
 _SERVICE = """\
 apiVersion: v1
 kind: Service
@@ -89,7 +74,7 @@ spec:
 EXAMPLES = {
     "fails": {
         "base": {
-            "apps/web.yaml": _APP.format(sync_policy="  syncPolicy:\n    automated: {}\n"),
+            "apps/web.yaml": application("web", "web", sync_policy="{automated: {}}"),
             "web/service.yaml": _SERVICE.format(name="web"),
             "web/admin.yaml": _SERVICE.format(name="admin"),
         },
@@ -97,7 +82,7 @@ EXAMPLES = {
     },
     "passes": {
         "base": {
-            "apps/web.yaml": _APP.format(sync_policy="  syncPolicy:\n    automated:\n      prune: true\n"),
+            "apps/web.yaml": application("web", "web", sync_policy=PRUNE),
             "web/service.yaml": _SERVICE.format(name="web"),
             "web/admin.yaml": _SERVICE.format(name="admin"),
         },

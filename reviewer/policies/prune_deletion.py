@@ -72,29 +72,12 @@ from .argo_semantics import (
     rename_partner,
 )
 from .context import EvaluationContext, holds_data
+from .example_manifests import PRUNE, application
 
 ID = "prune-deletion"
 SEVERITY = "error"
 
-_APP = """\
-apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: web
-  namespace: argocd
-spec:
-  project: default
-  source:
-    repoURL: https://github.com/acme/config.git
-    path: web
-    targetRevision: HEAD
-  destination:
-    server: https://kubernetes.default.svc
-    namespace: web
-  syncPolicy:
-    automated:
-      prune: true
-"""
+_APP = application("web", "web", sync_policy=PRUNE)
 _PVC = """\
 apiVersion: v1
 kind: PersistentVolumeClaim
