@@ -14,12 +14,6 @@ from .errors import ConfigError, ManifestError
 from .yamlio import load_yaml
 
 
-def parse_waivers(value: Any, where: str) -> tuple[Any, ...]:
-    from .policies.waivers import parse_waivers as parse
-
-    return parse(value, where)
-
-
 CONFIG_FILE = ".gitops-reviewer.yaml"
 DEFAULT_KUBE_VERSION = "1.33.0"
 
@@ -219,9 +213,16 @@ def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
         rule_severities=severities,
         rule_options={str(k): _mapping(v, f"{source}: rules.options.{k}") for k, v in options.items()},
         policy_files=_strings(top.get("policies"), f"{source}: policies"),
-        waivers=parse_waivers(top.get("waivers"), f"{source}: waivers"),
+        waivers=_waivers(top.get("waivers"), f"{source}: waivers"),
         source=source,
     )
+
+
+def _waivers(value: Any, where: str) -> tuple[Any, ...]:
+    """Waivers are parsed by the policy package, which itself needs this module: imported late."""
+    from .policies.waivers import parse_waivers
+
+    return parse_waivers(value, where)
 
 
 def load_config(path: Path, *, required: bool = False) -> Config:
