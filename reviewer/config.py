@@ -13,7 +13,6 @@ from typing import Any
 from .errors import ConfigError, ManifestError
 from .yamlio import load_yaml
 
-
 CONFIG_FILE = ".gitops-reviewer.yaml"
 DEFAULT_KUBE_VERSION = "1.33.0"
 
