@@ -268,6 +268,33 @@ class AppStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class LlmReview:
+    """What the advisory LLM review did. It never changes the verdict; the report says what happened.
+
+    `status`: `reviewed` (the model answered and its output was validated), `unavailable` (timeout,
+    connection, rate limit, 5xx, refusal, cut-off, invalid output: `reason` says which) or `misconfigured`
+    (bad key, bad request, missing model: a configuration error, reported loudly).
+    `not_reviewed`: the changes (app and resource) that did not fit the input budget.
+    `dropped_findings`: model findings that failed local validation (unknown resource, evidence not in
+    the payload, bad enum). `redacted_values`: values masked out of the payload before it was sent.
+    `stripped`: what sanitising removed from the payload (zero-width characters, HTML comments, ...).
+    """
+
+    status: str
+    reason: str = ""
+    model: str = ""
+    endpoint: str = ""  # scheme and host only: never a path with a key in it
+    prompt_digest: str = ""
+    schema_version: str = ""
+    not_reviewed: tuple[str, ...] = ()
+    dropped_findings: int = 0
+    redacted_values: int = 0
+    stripped: tuple[str, ...] = ()
+    cached: bool = False
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """Everything one review found; what every output format is made from."""
 
@@ -286,3 +313,4 @@ class Report:
     tool_versions: tuple[tuple[str, str], ...] = ()
     changed_paths: tuple[str, ...] = ()
     skipped_apps: int = 0  # apps whose inputs the change does not touch: not rendered, unchanged
+    llm: LlmReview | None = None  # None: the LLM review was off

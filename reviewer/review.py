@@ -19,6 +19,7 @@ from . import __version__
 from .change import ChangeSpec
 from .config import CONFIG_FILE
 from .evaluation import run_rules
+from .llm.options import LlmOptions
 from .policies.context import EvaluationContext
 from .policies.user import load_user_policies
 from .records import App, AppStatus, Change, Finding, RenderError, RenderResult, Report, severity_rank
@@ -110,6 +111,7 @@ def review(
     config_path: Path | None = None,
     progress: Progress | None = None,
     rules: list[ModuleType] | None = None,
+    llm: LlmOptions | None = None,
 ) -> Report:
     """Review one change and build the report every output format is made from."""
     from .diff import diff_renders  # the diff stage

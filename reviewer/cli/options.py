@@ -45,3 +45,40 @@ def repo_options(func: F) -> F:
         help="The config repo (may be a subdirectory of a git repository).",
     )(func)
     return func
+
+
+def llm_options(func: F) -> F:
+    """--llm/--no-llm, --llm-base-url, --llm-model and --llm-api-key-env, packed into one `llm`
+    keyword argument (an `LlmOptions`) for the command."""
+    import functools
+
+    from ..llm.options import LlmOptions
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["llm"] = LlmOptions(
+            enabled=kwargs.pop("llm_enabled"),
+            base_url=kwargs.pop("llm_base_url"),
+            model=kwargs.pop("llm_model"),
+            api_key_env=kwargs.pop("llm_api_key_env"),
+        )
+        return func(*args, **kwargs)
+
+    decorated: Any = wrapper
+    decorated = click.option(
+        "--llm-api-key-env",
+        default=None,
+        metavar="NAME",
+        help="Name of the environment variable that holds the LLM API key (default: from the config).",
+    )(decorated)
+    decorated = click.option("--llm-model", default=None, help="Model name (default: from the config).")(decorated)
+    decorated = click.option(
+        "--llm-base-url", default=None, help="OpenAI-compatible endpoint (default: from the config)."
+    )(decorated)
+    decorated = click.option(
+        "--llm/--no-llm",
+        "llm_enabled",
+        default=None,
+        help="Add the advisory LLM review (default: as the config's `llm.enabled` says; off when unset).",
+    )(decorated)
+    return decorated  # type: ignore[no-any-return]
