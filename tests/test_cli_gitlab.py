@@ -14,11 +14,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import EXAMPLE
 from fakes.gitlab_api import FakeGitlab, diff_lines, fake_gitlab, git_file_reader, version_diffs
-from gitrepos import git
+from gitrepos import git, make_repo
 
 from reviewer.cli import cli
+from reviewer.cli.gitlab import full_report_url
 from reviewer.publish.common import STICKY_MARKER
+from reviewer.publish.gitlab_ci import merge_request_pipeline
 
 MR_PROJECT = "42"
 FORK_PROJECT = "77"  # the pipeline runs in the fork; the merge request lives in the target project
@@ -32,11 +35,15 @@ SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
 def commit_change(repo: Path) -> tuple[str, str]:
     """The merge request: the `web` Namespace deleted under automated prune (critical), postgres scaled
     to zero (error). Returns (base, head); the checkout is detached at head, as in a GitLab job."""
+    return commit_change_in(repo, "")
+
+
+def commit_change_in(repo: Path, subdir: str) -> tuple[str, str]:
     base = git(repo, "rev-parse", "HEAD").strip()
     git(repo, "checkout", "-q", "-b", "feature/cleanup")
-    namespaces = repo / "platform/namespaces/namespaces.yaml"
+    namespaces = repo / subdir / "platform/namespaces/namespaces.yaml"
     namespaces.write_text(namespaces.read_text().split("---\n", 1)[1])
-    statefulset = repo / "apps/postgres/statefulset.yaml"
+    statefulset = repo / subdir / "apps/postgres/statefulset.yaml"
     statefulset.write_text(statefulset.read_text().replace("replicas: 1", "replicas: 0"))
     git(repo, "commit", "-q", "-am", "clean up")
     head = git(repo, "rev-parse", "HEAD").strip()
@@ -315,3 +322,43 @@ def test_help_does_not_import_python_gitlab() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_config_repo_in_a_subdirectory_gets_repository_paths(
+    fake: FakeGitlab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {f"deploy/{p.relative_to(EXAMPLE)}": p.read_text() for p in EXAMPLE.rglob("*") if p.is_file()}
+    top = make_repo(tmp_path / "monorepo", files)
+    base, head = commit_change_in(top, "deploy/")
+    fake.add_version(MR_PROJECT, IID, base=base, start=base, head=head, diffs=version_diffs(top, base, head))
+    fake.files[MR_PROJECT] = git_file_reader(top)
+    monkeypatch.chdir(top)
+    result = run(pipeline_env(fake, top, base, head), "--repo", "deploy", "--inline-discussions")
+    assert result.exit_code == 1, result.output + result.stderr
+    issues = json.loads((top / "gitops-reviewer-report" / "gl-code-quality-report.json").read_text())
+    assert {i["location"]["path"] for i in issues} == {
+        "deploy/platform/namespaces/namespaces.yaml",
+        "deploy/apps/postgres/statefulset.yaml",
+    }
+    [discussion] = fake.discussions_of(MR_PROJECT, IID)
+    assert discussion["notes"][0]["position"]["old_path"] == "deploy/platform/namespaces/namespaces.yaml"
+
+
+def test_the_note_links_the_report_artifact_of_the_job() -> None:
+    pipeline = merge_request_pipeline(
+        {
+            "CI_SERVER_URL": "https://gitlab.example.com",
+            "CI_MERGE_REQUEST_PROJECT_ID": "1",
+            "CI_MERGE_REQUEST_IID": "2",
+            "CI_MERGE_REQUEST_DIFF_BASE_SHA": "b" * 40,
+            "CI_COMMIT_SHA": "a" * 40,
+            "CI_JOB_URL": "https://gitlab.example.com/g/p/-/jobs/9",
+            "CI_PROJECT_DIR": "/builds/g/p",
+        }
+    )
+    assert full_report_url(pipeline, Path("/builds/g/p/gitops-reviewer-report")) == (
+        "https://gitlab.example.com/g/p/-/jobs/9/artifacts/file/gitops-reviewer-report/report.md"
+    )
+    assert (
+        full_report_url(pipeline, Path("/tmp/elsewhere")) == "https://gitlab.example.com/g/p/-/jobs/9/artifacts/browse"
+    )

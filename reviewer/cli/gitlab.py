@@ -60,7 +60,7 @@ def _path_prefix(repo: Path) -> str:
     return "" if prefix == "." else prefix
 
 
-def _full_report_url(pipeline: MergeRequestPipeline, output_dir: Path) -> str | None:
+def full_report_url(pipeline: MergeRequestPipeline, output_dir: Path) -> str | None:
     """The job artifact's URL for report.md (`<job>/artifacts/file/<path>`), when the output directory
     is inside the project directory (artifacts paths are relative to it)."""
     if not pipeline.job_url:
@@ -192,7 +192,7 @@ def gitlab_command(
         settings = GitlabSettings(
             status_name=status_name,
             inline_discussions=inline_discussions,
-            full_report_url=_full_report_url(pipeline, output_dir),
+            full_report_url=full_report_url(pipeline, output_dir),
             path_prefix=prefix,
         )
         for outcome in _publish(report, pipeline, token.token, settings):
