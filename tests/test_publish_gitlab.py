@@ -220,11 +220,13 @@ def test_a_retry_after_longer_than_the_wait_limit_gives_up_at_once(fake: FakeGit
 
 
 def test_a_lost_response_does_not_post_twice(fake: FakeGitlab) -> None:
-    # The note is created, then the listing that follows a retry finds it: one note, edited in place.
-    fake.fail("GET", r"/notes", 502, times=1)
-    publish(report(), target(fake), settings())
-    publish(report("pass", ()), target(fake), settings())
+    # GitLab creates the note but the answer is a 502: the retry lists the notes again, finds it, and
+    # does not create a second one.
+    fake.fail("POST", r"/notes$", 502, times=1, after=True)
+    outcomes = publish(report(), target(fake), settings())
+    assert "already up to date" in outcome(outcomes, "note").detail  # type: ignore[attr-defined]
     assert len(our_notes(fake)) == 1
+    assert [r[2] for r in fake.requests if r[0] == "POST" and r[1].endswith("/notes")] == [502]
 
 
 QUICK_ACTION_LINE = re.compile(r"^\s*/", re.MULTILINE)
@@ -298,3 +300,38 @@ def test_anchor_is_the_first_change_inside_the_document() -> None:
     assert anchor_line({7}, 1, 4) is None, "a change in the next document is another resource's"
     assert anchor_line({7}, 5, 8) == 7
     assert anchor_line({6, 2}, None, None) == 2
+
+
+CRITICAL = Finding(
+    "prune-deletion", "critical", "Deleted", "web is pruned", "argocd/web", KEY, location=Location("web.yaml", 1)
+)
+WEB_DIFF = {
+    "old_path": "web.yaml",
+    "new_path": "web.yaml",
+    "diff": "@@ -1,2 +1,2 @@\n apiVersion: v1\n-kind: A\n+kind: B\n",
+    "new_file": False,
+    "deleted_file": False,
+}
+
+
+def test_no_inline_discussion_on_lines_of_a_newer_push(fake: FakeGitlab) -> None:
+    fake.add_version(PROJECT, IID, base=BASE, start=BASE, head=MERGE, diffs=[WEB_DIFF])
+    outcomes = publish(report(findings=(CRITICAL,)), target(fake), settings(inline_discussions=True))
+    discussions = outcome(outcomes, "discussions")
+    assert not discussions.posted and "a newer push" in discussions.detail  # type: ignore[attr-defined]
+    assert fake.discussions_of(PROJECT, IID) == []
+    assert outcome(outcomes, "note").posted  # type: ignore[attr-defined]
+
+
+def test_inline_discussion_on_the_changed_line_once(fake: FakeGitlab) -> None:
+    fake.add_version(PROJECT, IID, base=BASE, start=BASE, head=HEAD, diffs=[WEB_DIFF])
+    fake.files[PROJECT] = lambda ref, path: "apiVersion: v1\nkind: B\n" if (ref, path) == (HEAD, "web.yaml") else None
+    waived = Finding("prune-deletion", "critical", "t", "waived", "argocd/db", KEY, waived=True)
+    for _ in range(3):
+        outcomes = publish(report(findings=(CRITICAL, waived)), target(fake), settings(inline_discussions=True))
+        assert outcome(outcomes, "discussions").posted, outcomes  # type: ignore[attr-defined]
+    [discussion] = fake.discussions_of(PROJECT, IID)
+    note = discussion["notes"][0]
+    assert note["position"]["new_line"] == 2 and "old_line" not in note["position"]
+    assert note["body"].startswith(f"<!-- gitops-reviewer:finding:{CRITICAL.fingerprint} -->")
+    assert "1 already open" in outcome(outcomes, "discussions").detail  # type: ignore[attr-defined]

@@ -116,6 +116,7 @@ def _raise_retryable(response: requests.Response, *args: Any, **kwargs: Any) -> 
     """requests response hook: 429 and 5xx become `RetryableError`, before python-gitlab sees them."""
     if response.status_code == 429 or response.status_code >= 500:
         path = urllib.parse.urlsplit(response.request.url or "").path
+        response.close()  # give the connection back to the pool: nobody reads this body
         raise RetryableError(
             f"HTTP {response.status_code} {response.reason} on {response.request.method} {path}",
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
@@ -167,16 +168,22 @@ def describe_error(exc: Exception, target: GitlabTarget, policy: RetryPolicy | N
             )
         if code == 404:
             return (
-                f"404 Not Found: project {target.project_id} or merge request !{target.mr_iid} is not visible "
-                "to the token"
+                f"404 Not Found ({exc.error_message}): project {target.project_id}, merge request "
+                f"!{target.mr_iid} or commit {target.head_sha[:12]} is not visible to the token"
             )
         return f"HTTP {code}: {exc.error_message}"
     return f"{type(exc).__name__}: {exc}"
 
 
+class NotPosted(Exception):
+    """A surface deliberately left alone; the message says why."""
+
+
 def _attempt(surface: str, target: GitlabTarget, settings: GitlabSettings, call: Callable[[], str]) -> PublishOutcome:
     try:
         return PublishOutcome(surface, True, _retrying(call, settings))
+    except NotPosted as exc:
+        return PublishOutcome(surface, False, str(exc))
     except (RetryableError, GitlabError, requests.RequestException) as exc:
         return PublishOutcome(surface, False, describe_error(exc, target, settings.retry))
 
@@ -184,33 +191,35 @@ def _attempt(surface: str, target: GitlabTarget, settings: GitlabSettings, call:
 def publish(report: Report, target: GitlabTarget, settings: GitlabSettings | None = None) -> tuple[PublishOutcome, ...]:
     """Post `report` to the merge request: note, status, and (opt-in) inline discussions."""
     settings = settings or GitlabSettings()
-    gl = _client(target, settings)
-    project = gl.projects.get(target.project_id, lazy=True)
-    mr = project.mergerequests.get(target.mr_iid, lazy=True)
+    with _client(target, settings) as gl:
+        project = gl.projects.get(target.project_id, lazy=True)
+        mr = project.mergerequests.get(target.mr_iid, lazy=True)
 
-    def whoami() -> int | None:
-        gl.auth()
-        return gl.user.id if gl.user is not None else None
+        def whoami() -> int | None:
+            gl.auth()
+            return gl.user.id if gl.user is not None else None
 
-    try:
-        user_id = _retrying(whoami, settings)
-    except GitlabError as exc:
-        if exc.response_code in (401, 403):  # nothing else will work either: say it once per surface
-            reason = describe_error(exc, target)
-            return tuple(PublishOutcome(surface, False, reason) for surface in _surfaces(settings))
-        user_id = None
-    except (RetryableError, requests.RequestException):
-        user_id = None  # the note search falls back to the marker alone; the posts report their own failures
+        try:
+            user_id = _retrying(whoami, settings)
+        except GitlabError as exc:
+            if exc.response_code in (401, 403):  # nothing else will work either: say it once per surface
+                reason = describe_error(exc, target)
+                return tuple(PublishOutcome(surface, False, reason) for surface in _surfaces(settings))
+            user_id = None
+        except (RetryableError, requests.RequestException):
+            user_id = None  # the note search falls back to the marker alone; each post reports its own failure
 
-    outcomes = [
-        _attempt("note", target, settings, lambda: _upsert_note(mr, note_body(report, settings), user_id)),
-        _attempt("status", target, settings, lambda: _set_status(project, report, target, settings)),
-    ]
-    if settings.inline_discussions:
-        outcomes.append(
-            _attempt("discussions", target, settings, lambda: _post_discussions(project, mr, report, target, settings))
-        )
-    return tuple(outcomes)
+        outcomes = [
+            _attempt("note", target, settings, lambda: _upsert_note(mr, note_body(report, settings), user_id)),
+            _attempt("status", target, settings, lambda: _set_status(project, report, target, settings)),
+        ]
+        if settings.inline_discussions:
+            outcomes.append(
+                _attempt(
+                    "discussions", target, settings, lambda: _post_discussions(project, mr, report, target, settings)
+                )
+            )
+        return tuple(outcomes)
 
 
 def _surfaces(settings: GitlabSettings) -> tuple[str, ...]:
@@ -376,12 +385,12 @@ def _post_discussions(
         return "no critical findings"
     versions = mr.diffs.list(get_all=True)
     if not versions:
-        return "not posted: the merge request has no diff version yet"
+        raise NotPosted("the merge request has no diff version yet")
     latest = max(versions, key=lambda version: int(version.id))
     if latest.head_commit_sha != target.head_sha:
-        return (
-            f"not posted: the merge request's latest diff is for {str(latest.head_commit_sha)[:12]}, not "
-            f"{target.head_sha[:12]}; comments on lines of another commit would land in the wrong place"
+        raise NotPosted(
+            f"the merge request's latest diff is for {str(latest.head_commit_sha)[:12]}, not "
+            f"{target.head_sha[:12]} (a newer push): lines of another commit would be the wrong lines"
         )
     version = mr.diffs.get(latest.id)
     diffs = [parse_file_diff(entry) for entry in version.diffs]

@@ -68,6 +68,7 @@ class Fault:
     status: int
     remaining: int | None  # None: forever
     retry_after: str | None = None
+    after: bool = False  # the request is carried out, then answered with the fault (a lost response)
     hits: int = 0
 
 
@@ -156,10 +157,18 @@ class FakeGitlab:
         mr.notes.append(self._note(body, author, system=system))
 
     def fail(
-        self, method: str, path: str, status: int, *, times: int | None = 1, retry_after: str | None = None
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        times: int | None = 1,
+        retry_after: str | None = None,
+        after: bool = False,
     ) -> Fault:
-        """Answer the next `times` requests (None: all) matching `method` and the `path` regex with `status`."""
-        fault = Fault(method.upper(), re.compile(path), status, times, retry_after)
+        """Answer the next `times` requests (None: all) matching `method` and the `path` regex with `status`;
+        with `after`, carry each out first (the client never learns that it succeeded)."""
+        fault = Fault(method.upper(), re.compile(path), status, times, retry_after, after)
         self.faults.append(fault)
         return fault
 
@@ -234,10 +243,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._extra_headers: dict[str, str] = {}  # one handler serves every request of a keep-alive connection
         with self.fake.lock:  # one request at a time, logged before it is answered
             try:
-                self._inject_fault(method, raw_path)
+                self._inject_fault(method, raw_path, after=False)
                 user = self._authenticate()
                 reply = _Reply(201 if method == "POST" else 200, self._route(method, raw_path, query, payload, user))
                 reply.headers = self._extra_headers
+                self._inject_fault(method, raw_path, after=True)
             except _Reply as refused:
                 reply = refused
             self.fake.requests.append((method, self.path, reply.status, self._auth_kind()))
@@ -258,9 +268,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _inject_fault(self, method: str, path: str) -> None:
+    def _inject_fault(self, method: str, path: str, *, after: bool) -> None:
         for fault in self.fake.faults:
-            if fault.method == method and fault.path.search(path) and fault.remaining != 0:
+            if fault.after == after and fault.method == method and fault.path.search(path) and fault.remaining != 0:
                 if fault.remaining is not None:
                     fault.remaining -= 1
                 fault.hits += 1
