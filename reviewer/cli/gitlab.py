@@ -94,15 +94,7 @@ def _publish(
 ) -> tuple[PublishOutcome, ...]:
     from ..publish.gitlab import GitlabTarget, publish
 
-    target = GitlabTarget(
-        url=pipeline.server_url,
-        project_id=pipeline.project_id,
-        mr_iid=pipeline.mr_iid,
-        head_sha=pipeline.status_sha,
-        token=token,
-        job_url=pipeline.job_url,
-    )
-    return publish(report, target, settings)
+    return publish(report, GitlabTarget.for_pipeline(pipeline, token), settings)
 
 
 @click.command("gitlab")

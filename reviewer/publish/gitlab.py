@@ -46,6 +46,7 @@ from .common import (
     sticky_body,
     with_retries,
 )
+from .gitlab_ci import MergeRequestPipeline
 
 T = TypeVar("T")
 
@@ -95,6 +96,18 @@ class GitlabTarget:
     head_sha: str
     token: str = field(repr=False)
     job_url: str = ""
+
+    @classmethod
+    def for_pipeline(cls, pipeline: MergeRequestPipeline, token: str) -> GitlabTarget:
+        """The merge request a pipeline runs for; the status goes on its head (`status_sha`)."""
+        return cls(
+            url=pipeline.server_url,
+            project_id=pipeline.project_id,
+            mr_iid=pipeline.mr_iid,
+            head_sha=pipeline.status_sha,
+            token=token,
+            job_url=pipeline.job_url,
+        )
 
 
 @dataclass(frozen=True, slots=True)
