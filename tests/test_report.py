@@ -436,7 +436,7 @@ def test_rich_report_matches_golden_file(fmt: str) -> None:
 
 
 def test_registry_and_unknown_format() -> None:
-    assert list(FORMATS) == ["text", "markdown", "json"]
+    assert list(FORMATS) == ["text", "markdown", "json", "codequality"]
     with pytest.raises(UsageError, match="unknown report format 'sarif'"):
         format_report(rich_report(), "sarif")
 

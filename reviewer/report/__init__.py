@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from ..errors import UsageError
 from ..records import Report
+from .codequality import format_codequality
 from .json_report import format_json
 from .markdown import format_markdown
 from .options import FormatOptions
@@ -20,6 +21,7 @@ FORMATS: dict[str, Formatter] = {
     "text": format_text,
     "markdown": format_markdown,
     "json": format_json,
+    "codequality": format_codequality,
 }
 
 

@@ -18,6 +18,8 @@ class FormatOptions:
     `full_report_url`: markdown only: where the untrimmed report is (job summary, artifact), linked from
     the trimming note.
     `context_lines`: lines of unchanged YAML around each change in a diff.
+    `path_prefix`: codequality only: the config repo's directory inside its git repository, put in front
+    of every path so that the platform can link it to the repository's files.
     """
 
     color: bool = False
@@ -26,3 +28,4 @@ class FormatOptions:
     max_chars: int | None = None
     full_report_url: str | None = None
     context_lines: int = 3
+    path_prefix: str = ""
