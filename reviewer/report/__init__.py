@@ -12,6 +12,7 @@ from ..records import Report
 from .json_report import format_json
 from .markdown import format_markdown
 from .options import FormatOptions
+from .sarif import format_sarif
 from .text import format_text
 
 Formatter = Callable[[Report, FormatOptions], str]
@@ -20,6 +21,7 @@ FORMATS: dict[str, Formatter] = {
     "text": format_text,
     "markdown": format_markdown,
     "json": format_json,
+    "sarif": format_sarif,
 }
 
 
