@@ -85,6 +85,7 @@ def test_bad_files_are_clear_errors() -> None:
     reject("{not json", r"line 1: invalid JSON")
     reject([], r"report: expected an object, found list")
     reject({**good, "schemaVersion": 2}, r"schemaVersion: 2; this version of gitops-reviewer reads 1")
+    reject({**good, "schemaVersion": True}, r"schemaVersion: True; this version")
     reject({**good, "verdict": "ok"}, r"verdict: unknown verdict 'ok'")
     missing = dict(good)
     del missing["findings"]

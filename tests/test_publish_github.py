@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes.github_api import FakeGithub, fake_github
-from test_publish_common import wide_report
+from fakes.github_api import FakeGithub, PullRequest, fake_github
+from test_publish_common import Sleeps, wide_report
 from test_report import _fields, big_report, rich_report
 
 from reviewer.publish.common import STICKY_MARKER, RetryPolicy
@@ -30,6 +30,7 @@ from reviewer.publish.github import (
     check_conclusion,
     comment_body,
     publish,
+    pull_request_for_commit,
 )
 from reviewer.records import Finding, Location, RenderError, Report, ResourceKey
 from reviewer.report.markdown import md_text
@@ -43,11 +44,6 @@ RUN = "https://github.com/acme/gitops-config/actions/runs/7"
 def fake() -> Iterator[FakeGithub]:
     with fake_github() as server:
         yield server
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def target(fake: FakeGithub, **changes: object) -> GithubTarget:
@@ -360,3 +356,16 @@ def test_annotations_that_could_not_be_sent_or_placed_are_reported(fake: FakeGit
     (run_id,) = fake.check_runs
     assert len(fake.annotations[run_id]) == 50
     assert fake.check_runs[run_id]["conclusion"] == "failure", "the verdict went out with the first request"
+
+
+def test_the_pull_request_of_a_head_commit(fake: FakeGithub) -> None:
+    lookup = target(fake, pr_number=None)
+    assert pull_request_for_commit(lookup, settings()) is None
+    fake.pulls += [PullRequest(41, HEAD, state="closed"), PullRequest(42, HEAD), PullRequest(43, "b" * 40)]
+    assert pull_request_for_commit(lookup, settings()) == 42
+    fake.inject("GET", rf"/commits/{HEAD}/pulls$", 500, times=100)
+    assert pull_request_for_commit(lookup, settings(retry=RetryPolicy(attempts=2))) is None
+    outcomes = publish(rich_report(), lookup, settings(checks=False))
+    assert [(o.surface, o.posted, o.detail) for o in outcomes] == [
+        ("comment", False, f"no pull request number (none open with head {HEAD})")
+    ]

@@ -447,7 +447,9 @@ def publish(
         api = _Api(target, settings)
         if settings.comment == "update":
             if target.pr_number is None:
-                outcomes.append(PublishOutcome("comment", False, "no pull request number"))
+                outcomes.append(
+                    PublishOutcome("comment", False, f"no pull request number (none open with head {target.head_sha})")
+                )
             else:
                 try:
                     outcomes.append(_post_comment(api, report, target))
@@ -466,6 +468,9 @@ def pull_request_for_commit(target: GithubTarget, settings: GithubSettings | Non
     settings = settings or GithubSettings()
     api = _Api(target, settings)
     commit = api.repo.get_commit(target.head_sha)
-    pulls = api.call(lambda: list(commit.get_pulls()))
+    try:
+        pulls = api.call(lambda: list(commit.get_pulls()))
+    except _failures():
+        return None  # the comment's outcome says there was no pull request to post to
     matching = [p.number for p in pulls if p.state == "open" and p.head.sha == target.head_sha]
     return matching[0] if len(matching) == 1 else None

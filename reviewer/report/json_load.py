@@ -216,7 +216,7 @@ def load_report(text: str, source: str) -> Report:
         raise r.fail(f"line {exc.lineno}", f"invalid JSON ({exc.msg})") from None
     data = r.obj(document, "report")
     version = r.field(data, "schemaVersion", "report")
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:
         raise r.fail("schemaVersion", f"{version!r}; this version of gitops-reviewer reads {SCHEMA_VERSION}")
     verdict = r.text(data, "verdict", "report")
     if verdict not in ("pass", "fail", "error"):

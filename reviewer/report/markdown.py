@@ -104,15 +104,15 @@ def _findings(report: Report, options: FormatOptions) -> list[str]:
     if not findings:
         return []
     shown = findings if options.max_findings is None else findings[: max(0, options.max_findings)]
-    rows = [_table_row(("Severity", "Rule", "App", "Resource", "Message")), _table_row(("---",) * 5)]
-    rows += [_finding_row(finding) for finding in shown]
-    parts = [f"#### Findings ({len(findings)})", "\n".join(rows) if shown else ""]
+    parts = [f"#### Findings ({len(findings)})"]
+    if shown:
+        rows = [_table_row(("Severity", "Rule", "App", "Resource", "Message")), _table_row(("---",) * 5)]
+        parts.append("\n".join(rows + [_finding_row(finding) for finding in shown]))
     if len(shown) < len(findings):
-        note = (
+        parts.append(
             f"_{len(shown)} of {len(findings)} findings shown, most severe first, to fit the size limit; "
             "the full report lists them all._"
         )
-        parts[1:] = [part for part in (parts[1], note) if part]
     return parts
 
 
