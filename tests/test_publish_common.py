@@ -182,3 +182,26 @@ def test_publish_outcome_is_a_frozen_record() -> None:
     with pytest.raises(AttributeError):
         outcome.posted = True  # type: ignore[misc]
     assert outcome == PublishOutcome("comment", False, "403")
+
+
+def test_thousands_of_changed_apps_leave_out_app_lines_before_findings() -> None:
+    report = big_report(0)
+    extra = tuple(
+        Change(
+            key=ResourceKey("", "ConfigMap", "web", f"cm-{i:04}"),
+            type="added",
+            cluster=CLUSTER,
+            head=resource(f"argocd/app-{i:04}", "v1", "ConfigMap", "web", f"cm-{i:04}", {"data": {"k": "v"}}),
+        )
+        for i in range(3000)
+    )
+    flagged = Finding("replicas-drop", "warning", "Flagged", "An app at the end of the list.", "argocd/app-2999")
+    report = Report(**{**_fields(report), "changes": report.changes + extra, "findings": (*report.findings, flagged)})
+    text = fit_markdown(report, max_chars=30_000)
+    assert len(text) <= 30_000
+    left_out = int(text.split(" more apps with changes left out to fit the size limit._")[0].rsplit("_", 1)[1])
+    assert 2000 < left_out < 3000
+    assert "- **argocd/app-2999** +1 ~0 -0: diff left out" in text, "an app with findings keeps its line"
+    assert "- **argocd/app-2998**" not in text
+    for finding in report.findings:
+        assert md_text(finding.message, newline="<br>") in text

@@ -242,14 +242,15 @@ def _trim(document: _Document, max_chars: int, note: str) -> None:
     # findings or render errors first, from the end of the listing; the findings table still names the
     # flagged ones. The reserve pays for the line that says how many were left out.
     reserve = len(_left_out_line(len(document.apps))) + 2
-    keep = list(document.apps)
-    for app in [*reversed([a for a in keep if not a.flagged]), *reversed([a for a in keep if a.flagged])]:
-        if size + (reserve if len(keep) < len(document.apps) else 0) <= max_chars:
+    order = [*(a for a in reversed(document.apps) if not a.flagged), *(a for a in reversed(document.apps) if a.flagged)]
+    dropped: set[int] = set()  # by identity: comparing blocks field by field is slow and pointless
+    for app in order:
+        if size + (reserve if dropped else 0) <= max_chars:
             break
-        keep.remove(app)
+        dropped.add(id(app))
         size -= len(app.text) + 2
-    document.left_out = len(document.apps) - len(keep)
-    document.apps = keep
+    document.left_out = len(dropped)
+    document.apps = [app for app in document.apps if id(app) not in dropped]
 
 
 def _duration(seconds: float) -> str:
