@@ -202,16 +202,13 @@ class _Api:
             return None
 
 
-_FAILURES: tuple[type[Exception], ...] = (RetryableError, OSError)
-
-
 def _failures() -> tuple[type[Exception], ...]:
     """What a surface reports as not posted: API errors, retries given up, network and file errors.
     Anything else is a bug and propagates."""
     import requests
     from github import GithubException
 
-    return (*_FAILURES, GithubException, requests.RequestException)
+    return (RetryableError, OSError, GithubException, requests.RequestException)
 
 
 def _status(exc: Exception) -> int | None:
