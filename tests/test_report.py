@@ -436,9 +436,9 @@ def test_rich_report_matches_golden_file(fmt: str) -> None:
 
 
 def test_registry_and_unknown_format() -> None:
-    assert list(FORMATS) == ["text", "markdown", "json", "codequality"]
-    with pytest.raises(UsageError, match="unknown report format 'sarif'"):
-        format_report(rich_report(), "sarif")
+    assert list(FORMATS) == ["text", "markdown", "json", "codequality", "sarif"]
+    with pytest.raises(UsageError, match="unknown report format 'xml'"):
+        format_report(rich_report(), "xml")
 
 
 OPTION_SETS = (

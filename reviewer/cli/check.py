@@ -9,10 +9,10 @@ from typing import Any
 import click
 
 from ..change import resolve_change
-from ..records import SEVERITIES, Report
+from ..records import Report
 from ..report import FORMATS, FormatOptions
 from ..review import review
-from .options import repo_options
+from .options import fail_on_option, repo_options
 
 _EXIT = {"pass": 0, "fail": 1, "error": 1}
 
@@ -89,13 +89,7 @@ def _emit(report: Report, fmt: str, output: Path | None, color: bool | None, inc
 @click.command("check")
 @repo_options
 @review_options
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITIES),
-    default="error",
-    show_default=True,
-    help="Lowest finding severity that fails the check.",
-)
+@fail_on_option
 def check_command(
     repo: Path,
     config_path: Path | None,

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
+from ..records import SEVERITIES
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -82,3 +84,14 @@ def llm_options(func: F) -> F:
         help="Add the advisory LLM review (default: as the config's `llm.enabled` says; off when unset).",
     )(decorated)
     return decorated  # type: ignore[no-any-return]
+
+
+def fail_on_option(func: F) -> F:
+    """--fail-on SEVERITY: the lowest finding severity that fails the review."""
+    return click.option(
+        "--fail-on",
+        type=click.Choice(SEVERITIES),
+        default="error",
+        show_default=True,
+        help="Lowest finding severity that fails the check.",
+    )(func)

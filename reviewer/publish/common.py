@@ -21,6 +21,8 @@ T = TypeVar("T")
 
 # The hidden marker that identifies our sticky comment/note. Changing it orphans existing comments.
 STICKY_MARKER = "<!-- gitops-reviewer:report -->"
+# What to do with the sticky comment/note: `update` it in place (creating it the first time), or `off`.
+COMMENT_MODES = ("update", "off")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +35,87 @@ class PublishOutcome:
 
 
 def sticky_body(report: Report, *, max_chars: int, full_report_url: str | None = None) -> str:
-    """The comment/note body: the marker, then the markdown report trimmed to `max_chars` in total.
-    Findings and render errors are never cut; diffs are (see `report.markdown`)."""
+    """The comment/note body: the marker, then the markdown report fitted to `max_chars` in total
+    (see `fit_markdown`: diffs are trimmed first, findings only when they alone do not fit)."""
     budget = max_chars - len(STICKY_MARKER) - 1
-    text = format_report(report, "markdown", FormatOptions(max_chars=budget, full_report_url=full_report_url))
+    text = fit_markdown(report, max_chars=budget, full_report_url=full_report_url)
     return f"{STICKY_MARKER}\n{text}"
+
+
+# Rounds of re-rendering with a smaller budget when the size is counted in bytes, not characters.
+_FIT_ROUNDS = 10
+
+
+def fit_markdown(
+    report: Report,
+    *,
+    max_chars: int,
+    full_report_url: str | None = None,
+    include_verdict: bool = True,
+    include_diff: bool = True,
+    size: Callable[[str], int] = len,
+) -> str:
+    """The markdown report with `size(text) <= max_chars` (`size` counts characters, or UTF-8 bytes
+    for a limit in bytes such as a job summary's).
+
+    In order, until it fits: diffs trimmed per resource then per app (reviewer.report.markdown); then,
+    only when the verdict, findings and render errors alone are too long, the findings listed most
+    severe first as far as they fit, with a note that the full report has the rest; as a last resort,
+    the verdict line and a pointer to the full report. The verdict line always comes first and always
+    counts every finding.
+    """
+
+    def render(budget: int, max_findings: int | None) -> str:
+        options = FormatOptions(
+            include_verdict=include_verdict,
+            include_diff=include_diff,
+            max_chars=budget,
+            full_report_url=full_report_url,
+            max_findings=max_findings,
+        )
+        return format_report(report, "markdown", options)
+
+    def attempt(max_findings: int | None) -> str | None:
+        budget, fits, fails = max_chars, 0, 0  # character budgets known to fit / not to fit
+        best: str | None = None
+        for _ in range(_FIT_ROUNDS):
+            text = render(budget, max_findings)
+            measured = size(text)
+            if measured <= max_chars:
+                best, fits = text, budget
+                if not fails or fails - fits <= max_chars // 50:
+                    break
+            else:
+                if len(text) > budget:
+                    break  # what is never trimmed is too long by itself
+                fails = budget
+            # Bytes per character vary with the content: shrink in proportion until something fits,
+            # then bisect towards the largest budget that fits.
+            budget = (fits + fails) // 2 if best is not None else min(budget - 1, budget * max_chars // measured)
+            if budget <= 0:
+                break
+        return best
+
+    text = attempt(None)
+    if text is not None:
+        return text
+    best: str | None = None
+    low, high = 0, len(report.findings) - 1
+    while low <= high:  # the most findings that fit
+        middle = (low + high) // 2
+        candidate = attempt(middle)
+        if candidate is None:
+            high = middle - 1
+        else:
+            best, low = candidate, middle + 1
+    if best is not None:
+        return best
+    first_line = render(max_chars, 0).split("\n", 1)[0]
+    where = f"the [full report]({full_report_url})" if full_report_url else "the full report"
+    text = f"{first_line}\n\n_The report is too long for this place: see {where}._\n"
+    while size(text) > max_chars:  # a pathological verdict line: cut it, a character at a time
+        text = text[: max(0, len(text) - max(1, size(text) - max_chars))]
+    return text
 
 
 class RetryableError(Exception):

@@ -13,6 +13,7 @@ from .codequality import format_codequality
 from .json_report import format_json
 from .markdown import format_markdown
 from .options import FormatOptions
+from .sarif import format_sarif
 from .text import format_text
 
 Formatter = Callable[[Report, FormatOptions], str]
@@ -22,6 +23,7 @@ FORMATS: dict[str, Formatter] = {
     "markdown": format_markdown,
     "json": format_json,
     "codequality": format_codequality,
+    "sarif": format_sarif,
 }
 
 

@@ -10,7 +10,9 @@ markdown text gets HTML entities and backslash escapes, HTML text gets entities,
 longer than any backtick run inside it.
 
 With `FormatOptions.max_chars` (a comment's size limit), diffs are trimmed, largest first, per resource
-and then per app, with a note that says so; the verdict, findings and render errors are never cut.
+and then per app, with a note that says so; past that, the one-line entries of apps without findings go,
+then the others'. The verdict, findings and render errors are never cut here; a surface whose limit
+the findings alone exceed asks for fewer with `FormatOptions.max_findings` (reviewer.publish.common).
 """
 
 from __future__ import annotations
@@ -97,13 +99,21 @@ def _finding_row(finding: Finding) -> str:
     return _table_row((severity, md_text(finding.rule), md_text(finding.app), resource, message))
 
 
-def _findings(report: Report) -> list[str]:
+def _findings(report: Report, options: FormatOptions) -> list[str]:
     findings = ordered_findings(report.findings)
     if not findings:
         return []
-    rows = [_table_row(("Severity", "Rule", "App", "Resource", "Message")), _table_row(("---",) * 5)]
-    rows += [_finding_row(finding) for finding in findings]
-    return [f"#### Findings ({len(findings)})", "\n".join(rows)]
+    shown = findings if options.max_findings is None else findings[: max(0, options.max_findings)]
+    parts = [f"#### Findings ({len(findings)})"]
+    if shown:
+        rows = [_table_row(("Severity", "Rule", "App", "Resource", "Message")), _table_row(("---",) * 5)]
+        parts.append("\n".join(rows + [_finding_row(finding) for finding in shown]))
+    if len(shown) < len(findings):
+        parts.append(
+            f"_{len(shown)} of {len(findings)} findings shown, most severe first, to fit the size limit; "
+            "the full report lists them all._"
+        )
+    return parts
 
 
 def _render_error(error: RenderError) -> list[str]:
@@ -150,6 +160,7 @@ class _AppBlock:
     resources: list[_ResourceBlock]
     collapsed: str
     use_collapsed: bool = False
+    flagged: bool = False  # the app has findings or render errors: the last to be left out
 
     @property
     def text(self) -> str:
@@ -173,7 +184,7 @@ def _resource_block(change: Change, options: FormatOptions) -> _ResourceBlock:
     return _ResourceBlock(f"{head}\n\n{code_block(diff, 'diff')}", f"{head}\n\n{omitted}")
 
 
-def _app_block(section: AppSection, options: FormatOptions) -> _AppBlock:
+def _app_block(section: AppSection, options: FormatOptions, flagged: bool) -> _AppBlock:
     # The counts are ours and hold no markdown (a single `~` is no strikethrough).
     counts = str(section.counts)
     note = section.state_note
@@ -181,7 +192,7 @@ def _app_block(section: AppSection, options: FormatOptions) -> _AppBlock:
     line = f"- **{md_text(section.app)}** {counts}" + (f" ({md_text(note)})" if note else "")
     resources = [_resource_block(change, options) for change in section.changes]
     collapsed = f"{line}: diff left out to fit the size limit." if resources else line
-    return _AppBlock(f"<details><summary>{summary}</summary>", resources, collapsed)
+    return _AppBlock(f"<details><summary>{summary}</summary>", resources, collapsed, flagged=flagged)
 
 
 @dataclass(slots=True)
@@ -192,11 +203,18 @@ class _Document:
     apps: list[_AppBlock]
     tail: list[str]
     note: str = ""
+    left_out: int = 0  # apps left out of the listing altogether
 
     @property
     def text(self) -> str:
         note = [f"> {self.note}"] if self.note else []
-        return "\n\n".join([*self.head, *note, *(app.text for app in self.apps), *self.tail]) + "\n"
+        left_out = [_left_out_line(self.left_out)] if self.left_out else []
+        apps = (app.text for app in self.apps)
+        return "\n\n".join([*self.head, *note, *apps, *left_out, *self.tail]) + "\n"
+
+
+def _left_out_line(count: int) -> str:
+    return f"_{plural(count, 'more app')} with changes left out to fit the size limit._"
 
 
 def _trim(document: _Document, max_chars: int, note: str) -> None:
@@ -220,6 +238,19 @@ def _trim(document: _Document, max_chars: int, note: str) -> None:
         if len(app.collapsed) < len(app.text):
             size -= len(app.text) - len(app.collapsed)
             app.use_collapsed = True
+    # Thousands of changed apps do not fit even as one line each: leave out whole lines, apps without
+    # findings or render errors first, from the end of the listing; the findings table still names the
+    # flagged ones. The reserve pays for the line that says how many were left out.
+    reserve = len(_left_out_line(len(document.apps))) + 2
+    order = [*(a for a in reversed(document.apps) if not a.flagged), *(a for a in reversed(document.apps) if a.flagged)]
+    dropped: set[int] = set()  # by identity: comparing blocks field by field is slow and pointless
+    for app in order:
+        if size + (reserve if dropped else 0) <= max_chars:
+            break
+        dropped.add(id(app))
+        size -= len(app.text) + 2
+    document.left_out = len(dropped)
+    document.apps = [app for app in document.apps if id(app) not in dropped]
 
 
 def _duration(seconds: float) -> str:
@@ -247,10 +278,11 @@ def format_markdown(report: Report, options: FormatOptions) -> str:
         head.append(f"**{icon} gitops-reviewer: {md_text(report.verdict)}** · {md_text(verdict_details(report))}")
     head.append(f"base {md_text(base)} → head {md_text(head_rev)}")
     if options.include_verdict:
-        head += _findings(report)
+        head += _findings(report, options)
     head += _notices(report)
     sections = app_sections(report)
-    apps = [_app_block(section, options) for section in sections]
+    flagged = {finding.app for finding in report.findings} | {error.app for error in report.errors}
+    apps = [_app_block(section, options, section.app in flagged) for section in sections]
     changed_apps = len({change.app for change in report.changes})
     head.append(f"#### Changes ({plural(len(report.changes), 'resource')} in {plural(changed_apps, 'app')})")
     tail: list[str] = []

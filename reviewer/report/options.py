@@ -18,8 +18,11 @@ class FormatOptions:
     `full_report_url`: markdown only: where the untrimmed report is (job summary, artifact), linked from
     the trimming note.
     `context_lines`: lines of unchanged YAML around each change in a diff.
-    `path_prefix`: codequality only: the config repo's directory inside its git repository, put in front
-    of every path so that the platform can link it to the repository's files.
+    `max_findings`: markdown only: list at most this many findings, most severe first, and say how many
+    more the full report has. Only for a surface whose size limit the findings alone exceed (a GitHub
+    comment holds 65,536 characters); the verdict line still counts them all.
+    `path_prefix`: where the config repo sits inside its git repository (`deploy/` or empty), for formats
+    that point at files by their path from the repository root (SARIF, Code Quality).
     """
 
     color: bool = False
@@ -28,4 +31,5 @@ class FormatOptions:
     max_chars: int | None = None
     full_report_url: str | None = None
     context_lines: int = 3
+    max_findings: int | None = None
     path_prefix: str = ""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from ..records import Change, Resource
-from .masking import changed_secret_keys, masked_body
+from .masking import CHANGED_MASK, changed_secret_keys, is_secret_key, masked_body, masked_delta, secret_path
 
 try:
     _Dumper: type = yaml.CSafeDumper
@@ -61,7 +62,11 @@ def resource_diff(change: Change, *, context: int = 3) -> list[str]:
 
     Secret values are masked on both sides; a value that changed reads `<redacted: changed>` at head, so
     the diff names the key without showing either value. Empty when the bodies print the same (a move).
+    A report read back from JSON has no bodies (a rendered manifest always has some): its diff is made
+    of the field deltas instead (`delta_diff`).
     """
+    if any(resource is not None and not resource.body for resource in (change.base, change.head)):
+        return delta_diff(change)
     changed = changed_secret_keys(change)
     before = body_lines(masked_body(change.base)) if change.base else []
     after = body_lines(masked_body(change.head, changed)) if change.head else []
@@ -75,3 +80,27 @@ def resource_diff(change: Change, *, context: int = 3) -> list[str]:
             lineterm="",
         )
     )
+
+
+def _value(value: Any) -> str:
+    return json.dumps(_plain(value), ensure_ascii=False, sort_keys=True, default=str)
+
+
+def delta_diff(change: Change) -> list[str]:
+    """The field deltas as diff lines, `-path: before` / `+path: after` (values as JSON, Secret values
+    masked): what a report without bodies can still show. Empty when there are no deltas (an addition
+    or a removal, whose body only the original run had)."""
+    lines = []
+    for delta in (masked_delta(change, d) for d in change.deltas):
+        if delta.kind == "reordered":
+            lines.append(f" {delta.path}: (order changed)")
+            continue
+        if delta.kind != "added":
+            lines.append(f"-{delta.path}: {_value(delta.before)}")
+        if delta.kind != "removed":
+            # A changed Secret value reads as changed, as in the body diff, without either value.
+            secret = is_secret_key(change.key) and delta.kind == "changed" and secret_path(delta.path) is not None
+            lines.append(f"+{delta.path}: {_value(CHANGED_MASK if secret else delta.after)}")
+    if not lines:
+        return []
+    return [f"--- {_label('base', change.base)}", f"+++ {_label('head', change.head)}", *lines]
