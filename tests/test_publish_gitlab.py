@@ -262,7 +262,7 @@ def test_escape_quick_actions_keeps_other_slashes() -> None:
     assert escape_quick_actions(text) == "a /merge in a sentence\n\u200b/merge\n\t\u200b/approve\npath/to/file"
 
 
-def test_findings_that_overflow_a_note_give_the_verdict_and_a_link(fake: FakeGitlab) -> None:
+def test_findings_that_overflow_a_note_list_the_most_severe_and_link_the_rest(fake: FakeGitlab) -> None:
     findings = tuple(
         Finding("r", "error", "t", f"{i} " + "long message " * 350, f"argocd/app-{i}", KEY) for i in range(250)
     )
@@ -270,7 +270,10 @@ def test_findings_that_overflow_a_note_give_the_verdict_and_a_link(fake: FakeGit
     outcomes = publish(report(findings=findings), target(fake), settings(full_report_url=url))
     assert outcome(outcomes, "note").posted, outcomes  # type: ignore[attr-defined]
     body = str(our_notes(fake)[0]["body"])
-    assert len(body) < 1000 and "fail" in body and url in body
+    assert len(body) <= NOTE_MAX_CHARS and "fail" in body.splitlines()[1] and url in body
+    assert "250 errors" in body  # the verdict line counts every finding, also those not listed
+    listed = sum(1 for i in range(250) if re.search(rf"(?<!\d){i} long message", body))
+    assert 0 < listed < 250 and f"{listed} of 250" in body
 
 
 def test_note_trims_diffs_to_the_readable_size() -> None:

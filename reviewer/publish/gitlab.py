@@ -243,16 +243,10 @@ def _surfaces(settings: GitlabSettings) -> tuple[str, ...]:
 
 
 def note_body(report: Report, settings: GitlabSettings) -> str:
-    """The note: `sticky_body` at `note_max_chars`, quick actions escaped. When the findings alone
-    overflow GitLab's limit (they are never cut), the verdict and a link to the full report instead."""
+    """The note: `sticky_body` at `note_max_chars` (the same content and trimming as the GitHub comment:
+    diffs go first, then, only if the findings alone overflow, the most severe findings that fit with a
+    pointer to the full report), with quick actions escaped."""
     body = sticky_body(report, max_chars=settings.note_max_chars, full_report_url=settings.full_report_url)
-    if len(body) > GITLAB_NOTE_LIMIT:
-        where = f"the [full report]({settings.full_report_url})" if settings.full_report_url else "the job's report.md"
-        body = (
-            f"{STICKY_MARKER}\n**gitops-reviewer: {md_text(report.verdict)}** · {md_text(verdict_details(report))}\n\n"
-            f"The findings do not fit in a merge request note ({len(body):,} characters; GitLab allows "
-            f"{GITLAB_NOTE_LIMIT:,}): read them in {where}.\n"
-        )
     return escape_quick_actions(body)
 
 

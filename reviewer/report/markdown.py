@@ -109,9 +109,10 @@ def _findings(report: Report, options: FormatOptions) -> list[str]:
         rows = [_table_row(("Severity", "Rule", "App", "Resource", "Message")), _table_row(("---",) * 5)]
         parts.append("\n".join(rows + [_finding_row(finding) for finding in shown]))
     if len(shown) < len(findings):
+        full = f"[full report]({_link_target(options.full_report_url)})" if options.full_report_url else "full report"
         parts.append(
             f"_{len(shown)} of {len(findings)} findings shown, most severe first, to fit the size limit; "
-            "the full report lists them all._"
+            f"the {full} lists them all._"
         )
     return parts
 
