@@ -67,6 +67,20 @@ def is_credential_name(name: str) -> bool:
     return not norm.endswith(_REFERENCE_SUFFIXES)
 
 
+# `...env[name=DB_PASSWORD].value`, `...data.apiToken`: the last step of a field path names the value.
+_PAIR_VALUE = re.compile(r"\[name=(?P<name>[^\]]+)\]\.value$")
+
+
+def is_credential_path(path: str) -> bool:
+    """Is the field at `path` (a diff path) a credential: the value of a credential-named env var or
+    `{name, value}` pair, or a key whose name says so?"""
+    pair = _PAIR_VALUE.search(path)
+    if pair is not None:
+        return is_credential_name(pair["name"].strip("'\""))
+    last = re.split(r"[.\[]", path.rstrip("]"))[-1].strip("'\"")
+    return bool(last) and is_credential_name(last)
+
+
 def redact_text(text: str) -> tuple[str, int]:
     """`text` with known token shapes and URL passwords replaced by MASK, and how many were replaced."""
     count = 0
@@ -106,11 +120,15 @@ class Redactor:
         """A copy of `value` with credentials masked: strings by shape, values by the name they are under
         (a map key, or the `name` of an `{name, value}` pair such as a container's env entry)."""
         if isinstance(value, Mapping):
-            pair_name = value.get("name")
-            credential_pair = isinstance(pair_name, str) and is_credential_name(pair_name)
+            pair_name, path = value.get("name"), value.get("path")
+            masked_keys: tuple[str, ...] = ()
+            if isinstance(pair_name, str) and is_credential_name(pair_name):
+                masked_keys = ("value",)  # a container env entry, or any {name, value} pair
+            elif isinstance(path, str) and is_credential_path(path):
+                masked_keys = ("before", "after")  # a field delta of such a value
             out: dict[str, Any] = {}
             for key, item in value.items():
-                if credential_pair and key == "value" and isinstance(item, str) and item and item != MASK:
+                if key in masked_keys and isinstance(item, str) and item and not item.startswith("<redacted"):
                     out[key] = self.mask(item)
                 else:
                     out[key] = self.value(item, str(key))

@@ -155,31 +155,31 @@ def _destination(destination: Any) -> dict[str, str]:
     return {"server": destination.server, "name": destination.name, "namespace": destination.namespace}
 
 
-def _secret_keys(change: Change) -> dict[str, str]:
-    """Each key of a Secret's values and what happened to it: the names, never the values."""
+def _secret_keys(change: Change) -> list[dict[str, str]]:
+    """Each key of a Secret's values and what happened to it (`added`, `removed`, `changed`,
+    `unchanged`): the names, never the values."""
     changed = {key for _, key in changed_secret_keys(change)}
-    out: dict[str, str] = {}
-    for side, resource in (("base", change.base), ("head", change.head)):
-        if resource is None:
-            continue
-        for field_name in ("data", "stringData"):
-            values = resource.body.get(field_name)
-            if isinstance(values, Mapping):
-                for key in values:
-                    out.setdefault(str(key), side)
-    result = {}
-    for key, first_seen in sorted(out.items()):
-        in_base = change.base is not None and _has_key(change.base, key)
-        in_head = change.head is not None and _has_key(change.head, key)
-        if in_base and in_head:
-            result[key] = "changed" if key in changed else "unchanged"
+    base_keys = _keys(change.base)
+    head_keys = _keys(change.head)
+    out = []
+    for key in sorted(base_keys | head_keys):
+        if key in base_keys and key in head_keys:
+            what = "changed" if key in changed else "unchanged"
         else:
-            result[key] = "added" if first_seen == "head" and not in_base else "removed"
-    return result
+            what = "added" if key in head_keys else "removed"
+        out.append({"key": key, "change": what})
+    return out
 
 
-def _has_key(resource: Resource, key: str) -> bool:
-    return any(isinstance(resource.body.get(f), Mapping) and key in resource.body[f] for f in ("data", "stringData"))
+def _keys(resource: Resource | None) -> set[str]:
+    if resource is None:
+        return set()
+    return {
+        str(key)
+        for field_name in ("data", "stringData")
+        if isinstance(resource.body.get(field_name), Mapping)
+        for key in resource.body[field_name]
+    }
 
 
 def _delta_entry(change: Change, delta: FieldDelta, *, values: bool) -> dict[str, Any]:

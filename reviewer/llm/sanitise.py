@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..redaction import MASK
+
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad]")
 # The bidi controls of Unicode TR9 (embeddings, overrides, isolates, marks); "Trojan Source", CVE-2021-42574.
 BIDI = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
@@ -86,6 +88,7 @@ def model_text(text: str, *, limit: int) -> str:
     text = _REFERENCE_LINK.sub(lambda m: m.group(1), text)
     text = _AUTOLINK.sub(LINK_REMOVED, text)
     text = _URL.sub(LINK_REMOVED, text)
+    text = text.replace(MASK, "(redacted)")  # the mask looks like a tag; keep what it says
     text = _TAG.sub("", text)
     text = text.replace("<", "‹").replace(">", "›")  # what is left of a tag cannot become one again
     text = _MENTION.sub("(at)", text)
