@@ -16,6 +16,7 @@ from .. import __version__
 from ..errors import ReviewerError
 from .apps import apps_command
 from .check import check_command, diff_command
+from .llm_eval import llm_eval_command
 from .render import render_command
 from .rules import rules_command
 
@@ -51,6 +52,7 @@ cli.add_command(render_command)
 cli.add_command(check_command)
 cli.add_command(diff_command)
 cli.add_command(rules_command)
+cli.add_command(llm_eval_command)
 
 
 def main() -> None:

@@ -64,10 +64,12 @@ def _package_text(name: str) -> str:
 
 
 def _override_text(root: Path, directory: str, name: str) -> str | None:
-    """`name` from the override directory of the base tree, if it is there; the path must stay inside."""
-    base = root.resolve()
-    path = (base / directory / name).resolve()
-    if not path.is_relative_to(base):
+    """`name` from the override directory, if it is there. A directory from the config is relative to
+    the base tree and must stay inside it; an absolute one comes from the person running the tool."""
+    folder = Path(directory) if Path(directory).is_absolute() else root / directory
+    limit = folder.resolve() if Path(directory).is_absolute() else root.resolve()
+    path = (folder / name).resolve()
+    if not path.is_relative_to(limit):
         raise PromptError(f"llm.prompts: {directory}/{name} points outside the config repo")
     if not path.is_file():
         return None
@@ -87,7 +89,7 @@ def load_prompts(root: Path | None = None, directory: str = "") -> Prompts:
     if directory:
         if root is None and not Path(directory).is_absolute():
             raise PromptError(f"llm.prompts: {directory} is relative, but no repository tree was given")
-        found = {name: _override_text(root or Path("/"), directory, name) for name in OVERRIDABLE}
+        found = {name: _override_text(root or Path.cwd(), directory, name) for name in OVERRIDABLE}
         if not any(found.values()):
             raise PromptError(f"llm.prompts: {directory} has neither {SYSTEM_FILE} nor {USER_FILE}")
         texts.update({name: text for name, text in found.items() if text is not None})

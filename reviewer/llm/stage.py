@@ -164,7 +164,7 @@ def run_llm_review(
         ctx.statuses,
         rule_findings,
         budget_tokens=settings.max_input_tokens - overhead - NOTES_RESERVE,
-        head_resources={app: result.resources for app, result in ctx.head_renders.items()},
+        head_resources={app: (*result.resources, *result.hooks) for app, result in ctx.head_renders.items()},
     )
     record = replace(
         record,
