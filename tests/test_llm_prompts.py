@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from fakes.openai_server import answer, fake_openai
 from llm_fixtures import KEY_ENV, SHOP_BASE, SHOP_HEAD, build_repo, run_review
 
@@ -161,3 +162,11 @@ def test_flags_override_the_config() -> None:
     with pytest.raises(ConfigError, match="--llm-api-key-env looks like an API key"):
         effective_settings(config, LlmOptions(api_key_env="sk-abcdefghijklmnopqrstuvwxyz012345"))
     assert json.dumps(merged.endpoint) == '"http://127.0.0.1:9"'
+
+
+def test_the_readme_config_example_is_valid() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## LLM review (advisory)", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = parse_config(yaml.safe_load(block))
+    assert config.llm == LlmConfig(model="gpt-4o-mini", prompts="ci/llm-prompts")

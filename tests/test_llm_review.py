@@ -31,10 +31,22 @@ from fakes.openai_server import (
     rejects_json_schema,
     sequence,
 )
-from llm_fixtures import CONFIGMAP_ID, DEPLOYMENT_ID, SHOP_BASE, SHOP_HEAD, build_repo, rule_verdict, run_review
+from llm_fixtures import (
+    CONFIGMAP_ID,
+    DEPLOYMENT_ID,
+    SHOP_BASE,
+    SHOP_HEAD,
+    build_repo,
+    rule_verdict,
+    run_review,
+    settings,
+)
 
+from reviewer.change import resolve_change
+from reviewer.llm.options import LlmOptions
 from reviewer.records import Report
 from reviewer.report import format_report
+from reviewer.review import review
 
 
 @pytest.fixture(scope="module")
@@ -199,9 +211,7 @@ def test_an_answer_of_the_wrong_shape_is_a_schema_failure(shop: Path, baseline: 
     )
 
 
-def test_a_server_without_json_schema_gets_one_json_mode_retry(
-    shop: Path, baseline: Report, fake: FakeOpenAI
-) -> None:
+def test_a_server_without_json_schema_gets_one_json_mode_retry(shop: Path, baseline: Report, fake: FakeOpenAI) -> None:
     fake.script = rejects_json_schema(answer(renamed_key_finding))
     report = run_review(shop, fake)
     assert_rule_verdict(report, baseline)
@@ -323,6 +333,18 @@ def test_an_unknown_model_is_a_misconfiguration(shop: Path, baseline: Report, fa
     report = run_review(shop, fake)
     assert_rule_verdict(report, baseline)
     assert report.llm is not None and (report.llm.status, report.llm.kind) == ("misconfigured", "not-found")
+
+
+def test_a_crash_in_the_llm_stage_leaves_the_rules_verdict(shop: Path, baseline: Report, fake: FakeOpenAI) -> None:
+    def explode(prompt: str) -> None:
+        raise RuntimeError("observer broke")
+
+    report = review(resolve_change(shop, base="HEAD"), llm=LlmOptions(settings=settings(fake), observer=explode))
+    assert_rule_verdict(report, baseline)
+    assert report.llm is not None and (report.llm.status, report.llm.kind) == ("unavailable", "internal")
+    assert "LLM review unavailable: internal error in the LLM review: RuntimeError: observer broke" in (
+        format_report(report, "text")
+    )
 
 
 def test_nothing_changed_skips_the_model(tmp_path: Path, fake: FakeOpenAI) -> None:

@@ -398,6 +398,7 @@ def build_payload(
                 "field": f.path,
                 "title": f.title,
                 "message": f.message[:MAX_MESSAGE],
+                **({"waived": True} if f.waived else {}),
             }
         )
         for f in rule_only

@@ -22,6 +22,7 @@ from typing import Any
 from ..policies.context import EvaluationContext
 from ..policies.waivers import Waiver, apply_waivers
 from ..records import Finding, LlmReview, severity_rank
+from ..redaction import redact_text
 from .cache import cache_key, read_cached, write_cached
 from .categories import LLM_RULE_PREFIX
 from .client import LlmFailure, LlmMisconfigured, complete
@@ -115,8 +116,35 @@ def run_llm_review(
     observer: Callable[[str], None] | None = None,
     today: dt.date | None = None,
 ) -> tuple[tuple[Finding, ...], LlmReview]:
-    """The model's findings and the record of the review (see the module docstring)."""
+    """The model's findings and the record of the review (see the module docstring). A bug in this
+    stage is reported as the review being unavailable: it must not take the rules' verdict with it."""
     started = time.monotonic()
+    try:
+        return _review(settings, ctx, rule_findings, base_root, waivers, observer, today, started)
+    except Exception as exc:
+        detail = model_text(redact_text(str(exc))[0], limit=200)
+        review = LlmReview(
+            status="unavailable",
+            reason=f"internal error in the LLM review: {type(exc).__name__}: {detail}",
+            kind="internal",
+            model=settings.model,
+            endpoint=settings.endpoint,
+            severity_cap=settings.severity_cap,
+            elapsed=round(time.monotonic() - started, 3),
+        )
+        return (), review
+
+
+def _review(
+    settings: LlmConfig,
+    ctx: EvaluationContext,
+    rule_findings: Sequence[Finding],
+    base_root: Path | None,
+    waivers: tuple[Waiver, ...],
+    observer: Callable[[str], None] | None,
+    today: dt.date | None,
+    started: float,
+) -> tuple[tuple[Finding, ...], LlmReview]:
     record = LlmReview(
         status="reviewed",
         model=settings.model,
