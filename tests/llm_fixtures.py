@@ -4,13 +4,12 @@ fake OpenAI server (tests/fakes/openai_server.py)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from fakes.openai_server import API_KEY, FakeOpenAI
-from gitrepos import make_repo
+from rule_harness import change_repo
 
 from reviewer.change import resolve_change
 from reviewer.llm.options import LlmOptions
@@ -69,17 +68,8 @@ DEPLOYMENT_ID = "argocd/web apps/Deployment shop/web"
 CONFIGMAP_ID = "argocd/web ConfigMap shop/web-config"
 
 
-def build_repo(path: Path, base: Mapping[str, str], head: Mapping[str, str | None]) -> Path:
-    """A git repo with `base` committed and `head` applied to its working tree (None deletes a file)."""
-    repo = make_repo(path, dict(base))
-    for rel, text in head.items():
-        target = repo / rel
-        if text is None:
-            target.unlink()
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-    return repo
+# A git repo with `base` committed and `head` (text, or None to delete) in its working tree.
+build_repo = change_repo
 
 
 def settings(fake: FakeOpenAI, **overrides: Any) -> LlmConfig:

@@ -182,7 +182,7 @@ def _review(
     if not ctx.changes:
         return failed("skipped", "no resource changes to review", "")
 
-    schema_text = json.dumps(prompts.schema, indent=1)
+    schema_text = json.dumps(prompts.schema, ensure_ascii=False)
     try:
         overhead = _prompt_tokens(prompts, schema_text, "", "")
     except PromptError as exc:
