@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, ManifestError
+from .llm.settings import LlmConfig, parse_llm_config
 from .yamlio import load_yaml
 
 CONFIG_FILE = ".gitops-reviewer.yaml"
@@ -51,10 +52,11 @@ class Config:
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # `rules.options`: id -> options
     policy_files: tuple[str, ...] = ()  # `policies`: user policy files (CEL), repo-relative
     waivers: tuple[Any, ...] = ()  # `waivers`: reviewer.policies.waivers.Waiver records
+    llm: LlmConfig = field(default_factory=LlmConfig)  # `llm`: the advisory LLM review (off by default)
     source: str = ""  # where it was read from, for messages
 
 
-_TOP = {"repos", "clusters", "apps", "scopes", "render", "ignore", "diff", "rules", "policies", "waivers"}
+_TOP = {"repos", "clusters", "apps", "scopes", "render", "ignore", "diff", "rules", "policies", "waivers", "llm"}
 _SEVERITIES = ("info", "warning", "error", "critical")
 _RENDER = {
     "timeout",
@@ -213,6 +215,7 @@ def parse_config(data: Any, source: str = CONFIG_FILE) -> Config:
         rule_options={str(k): _mapping(v, f"{source}: rules.options.{k}") for k, v in options.items()},
         policy_files=_strings(top.get("policies"), f"{source}: policies"),
         waivers=_waivers(top.get("waivers"), f"{source}: waivers"),
+        llm=parse_llm_config(top.get("llm"), f"{source}: llm"),
         source=source,
     )
 

@@ -272,12 +272,17 @@ class LlmReview:
     """What the advisory LLM review did. It never changes the verdict; the report says what happened.
 
     `status`: `reviewed` (the model answered and its output was validated), `unavailable` (timeout,
-    connection, rate limit, 5xx, refusal, cut-off, invalid output: `reason` says which) or `misconfigured`
-    (bad key, bad request, missing model: a configuration error, reported loudly).
+    connection, rate limit, 5xx, refusal, cut-off, invalid output, input over budget: `reason` says
+    which), `misconfigured` (bad key, bad request, unknown model, missing key variable or model name, a
+    broken prompt override: a configuration error, reported loudly) or `skipped` (nothing to review).
+    `kind`: the cause of a failure in one word (`timeout`, `rate-limit`, `auth`, `schema`, ...).
     `not_reviewed`: the changes (app and resource) that did not fit the input budget.
+    `summarised`: the changes sent without their field values to fit it.
     `dropped_findings`: model findings that failed local validation (unknown resource, evidence not in
-    the payload, bad enum). `redacted_values`: values masked out of the payload before it was sent.
-    `stripped`: what sanitising removed from the payload (zero-width characters, HTML comments, ...).
+    the payload, bad enum); `dropped` gives the count per reason. `redacted_values`: values masked out of
+    the payload before it was sent. `stripped`: what sanitising removed from the payload (zero-width
+    characters, HTML comments, ...). `mode`: `json_schema`, or `json_object` when the endpoint refused
+    JSON-schema output and JSON mode was used instead. `severity_cap`: the most an LLM finding can be.
     """
 
     status: str
@@ -292,6 +297,14 @@ class LlmReview:
     stripped: tuple[str, ...] = ()
     cached: bool = False
     elapsed: float = 0.0
+    kind: str = ""
+    mode: str = ""
+    attempts: int = 0
+    severity_cap: str = ""
+    summarised: tuple[str, ...] = ()
+    dropped: tuple[tuple[str, int], ...] = ()  # (reason, count), counts above zero only
+    input_tokens: int = 0  # the estimate the budget was checked against
+    prompt_source: str = ""  # `package`, or the config repo's override directory
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ from .change import ChangeSpec
 from .config import CONFIG_FILE
 from .evaluation import run_rules
 from .llm.options import LlmOptions
+from .llm.settings import effective_settings
+from .llm.stage import run_llm_review
 from .policies.context import EvaluationContext
 from .policies.user import load_user_policies
 from .records import App, AppStatus, Change, Finding, RenderError, RenderResult, Report, severity_rank
@@ -175,6 +177,21 @@ def review(
                 user_policies=load_user_policies(base.tree.root, base.config.policy_files),
                 waivers=tuple(base.config.waivers),
             )
+        llm_review = None
+        llm_settings = effective_settings(base.config.llm, llm)
+        if llm_settings.enabled:
+            # Advisory: the model's findings are added (capped by llm.severityCap), never substituted;
+            # prompt overrides come from the base revision's tree, like the config.
+            with clock.stage("llm"):
+                llm_findings, llm_review = run_llm_review(
+                    llm_settings,
+                    ctx,
+                    findings,
+                    base_root=base.tree.root,
+                    waivers=tuple(base.config.waivers),
+                    observer=llm.observer if llm is not None else None,
+                )
+            findings = (*findings, *llm_findings)
         errors = tuple(
             [*base.discovery.errors, *head.discovery.errors]
             + [e for _, result in [*base_side.values(), *head_side.values()] for e in result.errors]
@@ -198,4 +215,5 @@ def review(
             tool_versions=tool_versions(),
             changed_paths=change.changed_paths,
             skipped_apps=len(selection.skipped),
+            llm=llm_review,
         )

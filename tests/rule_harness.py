@@ -18,16 +18,22 @@ def run_change(
 ) -> Report:
     """Commit `base` as the base revision, apply `head` (a file's new text, or None to delete it) to the
     working tree, and review the change with every registered rule."""
-    repo = make_repo(tmp_path / "repo", dict(base))
-    for rel, text in head.items():
-        path = repo / rel
-        if text is None:
-            path.unlink()
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-    git(repo, "status", "--short")
+    repo = change_repo(tmp_path / "repo", base, head)
     return review(resolve_change(repo, base="HEAD"), fail_on=fail_on)
+
+
+def change_repo(path: Path, base: Mapping[str, str], head: Mapping[str, str | None]) -> Path:
+    """A git repo at `path` with `base` committed and `head` applied to its working tree."""
+    repo = make_repo(path, dict(base))
+    for rel, text in head.items():
+        target = repo / rel
+        if text is None:
+            target.unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+    git(repo, "status", "--short")
+    return repo
 
 
 def findings_of(report: Report, rule: str) -> list[Finding]:

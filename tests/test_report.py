@@ -702,6 +702,7 @@ def test_json_top_level_contract() -> None:
         "changedPaths",
         "timings",
         "toolVersions",
+        "llm",
         "schemaVersion",
     ]
     assert document["schemaVersion"] == 1
@@ -741,6 +742,7 @@ def test_json_changes_and_findings_shape() -> None:
         "waived",
         "title",
         "location",
+        "evidence",
     ]
     assert finding["fingerprint"] == rich_findings()[2].fingerprint
     assert finding["location"] == {"file": "charts/web/templates/pvc.yaml", "line": 1}

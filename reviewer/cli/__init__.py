@@ -18,6 +18,7 @@ from .apps import apps_command
 from .check import check_command, diff_command
 from .github import github_command
 from .gitlab import gitlab_command
+from .llm_eval import llm_eval_command
 from .render import render_command
 from .rules import rules_command
 
@@ -55,6 +56,7 @@ cli.add_command(diff_command)
 cli.add_command(rules_command)
 cli.add_command(github_command)
 cli.add_command(gitlab_command)
+cli.add_command(llm_eval_command)
 
 
 def main() -> None:

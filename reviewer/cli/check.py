@@ -9,10 +9,12 @@ from typing import Any
 import click
 
 from ..change import resolve_change
+from ..llm.options import LlmOptions
 from ..records import Report
 from ..report import FORMATS, FormatOptions
+from ..report.llm_notes import MISCONFIGURED
 from ..review import review
-from .options import fail_on_option, repo_options
+from .options import fail_on_option, llm_options, repo_options
 
 _EXIT = {"pass": 0, "fail": 1, "error": 1}
 
@@ -69,10 +71,17 @@ def _run(
     config_path: Path | None,
     all_apps: bool,
     fail_on: str,
+    llm: LlmOptions | None = None,
 ) -> Report:
     change = resolve_change(repo, base, head)
     return review(
-        change, fail_on=fail_on, all_apps=all_apps, offline=offline, config_path=config_path, progress=_Progress()
+        change,
+        fail_on=fail_on,
+        all_apps=all_apps,
+        offline=offline,
+        config_path=config_path,
+        progress=_Progress(),
+        llm=llm,
     )
 
 
@@ -90,6 +99,7 @@ def _emit(report: Report, fmt: str, output: Path | None, color: bool | None, inc
 @repo_options
 @review_options
 @fail_on_option
+@llm_options
 def check_command(
     repo: Path,
     config_path: Path | None,
@@ -101,13 +111,18 @@ def check_command(
     head: str | None,
     all_apps: bool,
     fail_on: str,
+    llm: LlmOptions,
 ) -> None:
     """Review the change before you push: what will Argo CD do when it merges?
 
     Exit codes: 0 pass, 1 blocking findings or failed renders, 2 usage or configuration error, 3 internal error.
+    The advisory LLM review (--llm) never changes the exit code: its findings are capped (llm.severityCap).
     """
-    report = _run(repo, base, head, offline, config_path, all_apps, fail_on)
+    report = _run(repo, base, head, offline, config_path, all_apps, fail_on, llm)
     _emit(report, fmt, output, color, include_verdict=True)
+    if report.llm is not None and report.llm.status == "misconfigured":
+        # Loud, whatever the format and wherever the report went: a broken key must not go unnoticed.
+        click.echo(f"gitops-reviewer: {MISCONFIGURED}: {report.llm.reason}", err=True)
     if output is not None:
         click.echo(f"gitops-reviewer: {report.verdict}; report written to {output}", err=True)
     raise SystemExit(_EXIT[report.verdict])

@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .settings import LlmConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,3 +17,8 @@ class LlmOptions:
     base_url: str | None = None
     model: str | None = None
     api_key_env: str | None = None  # the NAME of the environment variable holding the key, never the key
+    # Used instead of the base revision's `llm:` section (the flags above still apply on top). For
+    # `llm-eval`, which runs one endpoint's settings over many config repos.
+    settings: LlmConfig | None = None
+    # Called with every user prompt as it is sent: `llm-eval` checks that planted secrets never leave.
+    observer: Callable[[str], None] | None = None

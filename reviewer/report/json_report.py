@@ -14,7 +14,18 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..records import App, AppStatus, Change, FieldDelta, Finding, Location, RenderError, Report, ResourceKey
+from ..records import (
+    App,
+    AppStatus,
+    Change,
+    FieldDelta,
+    Finding,
+    LlmReview,
+    Location,
+    RenderError,
+    Report,
+    ResourceKey,
+)
 from .masking import masked_delta
 from .options import FormatOptions
 from .summary import ordered_findings, source_location
@@ -101,6 +112,34 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "waived": finding.waived,
         "title": finding.title,
         "location": _location(finding.location),
+        "evidence": finding.evidence,
+    }
+
+
+def _llm(review: LlmReview | None) -> dict[str, Any] | None:
+    if review is None:
+        return None
+    return {
+        "status": review.status,
+        "reason": review.reason,
+        "kind": review.kind,
+        "model": review.model,
+        "endpoint": review.endpoint,
+        "promptDigest": review.prompt_digest,
+        "promptSource": review.prompt_source,
+        "schemaVersion": review.schema_version,
+        "severityCap": review.severity_cap,
+        "mode": review.mode,
+        "attempts": review.attempts,
+        "cached": review.cached,
+        "inputTokens": review.input_tokens,
+        "notReviewed": list(review.not_reviewed),
+        "summarised": list(review.summarised),
+        "droppedFindings": review.dropped_findings,
+        "dropped": dict(review.dropped),
+        "redactedValues": review.redacted_values,
+        "stripped": list(review.stripped),
+        "elapsed": round(review.elapsed, 3),
     }
 
 
@@ -136,6 +175,7 @@ def report_document(report: Report) -> dict[str, Any]:
         "changedPaths": list(report.changed_paths),
         "timings": {stage: round(seconds, 3) for stage, seconds in report.timings},
         "toolVersions": dict(report.tool_versions),
+        "llm": _llm(report.llm),
         "schemaVersion": SCHEMA_VERSION,
     }
 

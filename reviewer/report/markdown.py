@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..records import Change, Finding, RenderError, Report
+from . import llm_notes
 from .options import FormatOptions
 from .summary import (
     AppSection,
@@ -96,6 +97,10 @@ def _finding_row(finding: Finding) -> str:
     message = md_text(finding.message, newline="<br>")
     if finding.title:
         message = f"**{md_text(finding.title)}**: {message}"
+    if finding.origin == "llm":
+        severity += " (LLM, advisory)"
+        if finding.evidence:
+            message += f"<br>evidence: {md_text(finding.evidence)}"
     return _table_row((severity, md_text(finding.rule), md_text(finding.app), resource, message))
 
 
@@ -126,6 +131,31 @@ def _render_error(error: RenderError) -> list[str]:
     if details:
         lines.append(code_block(details, "text"))
     return lines
+
+
+MAX_NOT_REVIEWED = 50  # names in a comment; the JSON report has them all
+
+
+def _llm_alert(report: Report) -> list[str]:
+    """A misconfigured LLM review, right under the verdict: a broken key must not go unnoticed."""
+    if report.llm is None or report.llm.status != "misconfigured":
+        return []
+    return [f"> ⚠️ **{llm_notes.MISCONFIGURED}**: {md_text(report.llm.reason)}"]
+
+
+def _llm_section(report: Report) -> list[str]:
+    line = llm_notes.status_line(report)
+    if line is None or report.llm is None:
+        return []
+    review = report.llm
+    items = [md_text(line)]
+    items += [f"- {md_text(detail)}" for detail in llm_notes.detail_lines(review)]
+    if review.not_reviewed:
+        names = [md_text(name) for name in review.not_reviewed[:MAX_NOT_REVIEWED]]
+        more = len(review.not_reviewed) - MAX_NOT_REVIEWED
+        text = ", ".join(names) + (f", and {more} more (see the JSON report)" if more > 0 else "")
+        items.append(f"- not reviewed by the LLM (input budget): {text}")
+    return ["#### LLM review (advisory)", "\n".join(items)]
 
 
 def _notices(report: Report) -> list[str]:
@@ -262,6 +292,8 @@ def _footer(report: Report) -> list[str]:
     parts = [] if any(tool == "gitops-reviewer" for tool, _ in report.tool_versions) else ["gitops-reviewer"]
     parts += [f"{tool} {version}" for tool, version in report.tool_versions]
     parts += [f"{stage} {_duration(seconds)}" for stage, seconds in report.timings]
+    if report.llm is not None:
+        parts.append(llm_notes.footer(report.llm))
     return [f"<sub>{' · '.join(md_text(part) for part in parts)}</sub>"]
 
 
@@ -277,9 +309,11 @@ def format_markdown(report: Report, options: FormatOptions) -> str:
     if options.include_verdict:
         icon = VERDICT_ICONS.get(report.verdict, "⚠️")
         head.append(f"**{icon} gitops-reviewer: {md_text(report.verdict)}** · {md_text(verdict_details(report))}")
+        head += _llm_alert(report)
     head.append(f"base {md_text(base)} → head {md_text(head_rev)}")
     if options.include_verdict:
         head += _findings(report, options)
+        head += _llm_section(report)
     head += _notices(report)
     sections = app_sections(report)
     flagged = {finding.app for finding in report.findings} | {error.app for error in report.errors}

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 
 from ..records import Change, Finding, RenderError, Report
+from . import llm_notes
 from .options import FormatOptions
 from .summary import (
     AppSection,
@@ -129,10 +130,27 @@ def _finding_lines(finding: Finding, paint: _Painter) -> Iterable[str]:
     )
     severity = paint(SEVERITY_COLORS.get(finding.severity, BOLD + RED), f"{printable(finding.severity):<8}")
     waived = "  (waived)" if finding.waived else ""
-    yield f"  {severity}  {printable(finding.rule)}  {printable(where)}{waived}"
+    advisory = "  (LLM, advisory)" if finding.origin == "llm" else ""
+    yield f"  {severity}  {printable(finding.rule)}  {printable(where)}{waived}{advisory}"
     text = f"{finding.title}: {finding.message}" if finding.title else finding.message
     for line in text.splitlines() or [""]:
         yield INDENT * 2 + printable(line)
+    if finding.origin == "llm" and finding.evidence:
+        yield INDENT * 2 + "evidence: " + printable(finding.evidence)
+
+
+def _llm_lines(report: Report, paint: _Painter) -> list[str]:
+    """The LLM review's status and details (nothing when it was off)."""
+    line = llm_notes.status_line(report)
+    if line is None or report.llm is None:
+        return []
+    color = BOLD + RED if report.llm.status == "misconfigured" else YELLOW if report.llm.status != "reviewed" else BOLD
+    lines = ["", paint(color, printable(line))]
+    lines += [f"  {printable(detail)}" for detail in llm_notes.detail_lines(report.llm)]
+    if report.llm.not_reviewed:
+        lines.append(f"  not reviewed by the LLM ({len(report.llm.not_reviewed)}, input budget):")
+        lines += [f"    {printable(name)}" for name in report.llm.not_reviewed]
+    return lines
 
 
 def format_text(report: Report, options: FormatOptions) -> str:
@@ -163,6 +181,9 @@ def format_text(report: Report, options: FormatOptions) -> str:
             lines += ["", paint(BOLD, f"findings ({len(findings)}):")]
             for finding in findings:
                 lines.extend(_finding_lines(finding, paint))
+        lines += _llm_lines(report, paint)
         verdict = paint(VERDICT_COLORS.get(report.verdict, BOLD + RED), report.verdict.upper())
         lines += ["", f"verdict: {verdict} ({verdict_details(report)})"]
+        if report.llm is not None:
+            lines.append(printable(llm_notes.footer(report.llm)))
     return "\n".join(lines) + "\n"
