@@ -194,3 +194,35 @@ def test_artifacts_are_where_the_command_writes_them(source: str) -> None:
     assert artifacts["when"] == "always", "a failing review is the one whose report matters"
     assert artifacts["paths"] == [f"{DEFAULT_OUTPUT_DIR}/"]
     assert artifacts["reports"]["codequality"] == f"{DEFAULT_OUTPUT_DIR}/{CODE_QUALITY_REPORT}"
+
+
+def test_template_passes_the_llm_settings_and_only_the_key_variable_name(tmp_path: Path) -> None:
+    job = resolved(template_jobs(), "gitops-reviewer")
+    [call] = run_script(job, tmp_path)
+    params = parse_gitlab_call(call)
+    assert params["llm_enabled"] is None, "empty: the config decides"
+    on = tmp_path / "on"
+    on.mkdir()
+    [call] = run_script(
+        job,
+        on,
+        GITOPS_REVIEWER_LLM="true",
+        GITOPS_REVIEWER_LLM_BASE_URL="https://llm.internal.example/v1",
+        GITOPS_REVIEWER_LLM_MODEL="gpt-4o-mini",
+        GITOPS_REVIEWER_LLM_API_KEY="sk-not-on-the-command-line",
+    )
+    params = parse_gitlab_call(call)
+    assert params["llm_enabled"] is True
+    assert params["llm_base_url"] == "https://llm.internal.example/v1" and params["llm_model"] == "gpt-4o-mini"
+    assert params["llm_api_key_env"] == "GITOPS_REVIEWER_LLM_API_KEY"
+    assert "sk-not-on-the-command-line" not in " ".join(call)
+
+
+def test_component_passes_the_llm_settings(tmp_path: Path) -> None:
+    spec, _ = component_documents()
+    inputs = {**spec["spec"]["inputs"], "llm": {"default": "true"}, "llm-model": {"default": "m1"}}
+    text = interpolate(COMPONENT.read_text().split("\n---\n", 1)[1], inputs)
+    [call] = run_script(yaml.safe_load(text)["gitops-reviewer"], tmp_path)
+    params = parse_gitlab_call(call)
+    assert params["llm_enabled"] is True and params["llm_model"] == "m1"
+    assert params["llm_api_key_env"] == "GITOPS_REVIEWER_LLM_API_KEY"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 
-from reviewer.llm.combine import combine_reviews, review_from_document
+from reviewer.llm.combine import combine_reviews
 from reviewer.records import LlmReview
+from reviewer.report.json_load import _llm as load_llm
+from reviewer.report.json_load import _Reader
 from reviewer.report.json_report import _llm
 
 
@@ -31,8 +33,8 @@ def test_a_review_survives_the_json_round_trip() -> None:
         prompt_source="package",
     )
     document = json.loads(json.dumps(_llm(review)))
-    assert review_from_document(document) == review
-    assert review_from_document(None) is None
+    assert load_llm(_Reader("report.json"), document) == review
+    assert load_llm(_Reader("report.json"), None) is None
     documented = {f.name for f in fields(LlmReview)}
     assert len(document) == len(documented), "every field of the record is in the JSON contract"
 

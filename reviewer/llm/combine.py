@@ -1,5 +1,5 @@
-"""LLM reviews across report boundaries: read back from a JSON report, and combined when the reports
-of sharded jobs are merged (each shard reviewed its own apps).
+"""LLM reviews across report boundaries: combined when the reports of sharded jobs are merged (each
+shard reviewed its own apps). Reading one back from JSON is `reviewer.report.json_load`'s job.
 
 The combined review is as bad as its worst part (misconfigured > unavailable > reviewed > skipped),
 gives every reason, and adds up what each part sent, dropped and left out, so a merged report never
@@ -8,40 +8,11 @@ reads as more complete than its shards were.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from ..records import LlmReview
 
 _STATUS_ORDER = ("skipped", "reviewed", "unavailable", "misconfigured")
-
-
-def review_from_document(data: Mapping[str, Any] | None) -> LlmReview | None:
-    """The `llm` object of a JSON report (docs/report-json.md) as a record; None for `null`."""
-    if data is None:
-        return None
-    return LlmReview(
-        status=str(data.get("status", "unavailable")),
-        reason=str(data.get("reason", "")),
-        model=str(data.get("model", "")),
-        endpoint=str(data.get("endpoint", "")),
-        prompt_digest=str(data.get("promptDigest", "")),
-        schema_version=str(data.get("schemaVersion", "")),
-        not_reviewed=tuple(data.get("notReviewed", ())),
-        dropped_findings=int(data.get("droppedFindings", 0)),
-        redacted_values=int(data.get("redactedValues", 0)),
-        stripped=tuple(data.get("stripped", ())),
-        cached=bool(data.get("cached", False)),
-        elapsed=float(data.get("elapsed", 0.0)),
-        kind=str(data.get("kind", "")),
-        mode=str(data.get("mode", "")),
-        attempts=int(data.get("attempts", 0)),
-        severity_cap=str(data.get("severityCap", "")),
-        summarised=tuple(data.get("summarised", ())),
-        dropped=tuple((str(k), int(v)) for k, v in dict(data.get("dropped", {})).items()),
-        input_tokens=int(data.get("inputTokens", 0)),
-        prompt_source=str(data.get("promptSource", "")),
-    )
 
 
 def _rank(status: str) -> int:

@@ -23,6 +23,7 @@ from ..records import (
     Destination,
     FieldDelta,
     Finding,
+    LlmReview,
     Location,
     RenderError,
     Report,
@@ -185,8 +186,57 @@ def _finding(r: _Reader, data: Mapping[str, Any], where: str) -> Finding:
         key=_key(r, r.field(data, "resource", where), f"{where}.resource"),
         path=r.opt_text(data, "path", where),
         location=_location(r, r.field(data, "location", where), f"{where}.location"),
+        evidence=r.text(data, "evidence", where),
         origin=r.text(data, "origin", where),
         waived=r.flag(data, "waived", where),
+    )
+
+
+def _number(r: _Reader, data: Mapping[str, Any], key: str, where: str) -> float:
+    return float(r.typed(r.field(data, key, where), (int, float), f"{where}.{key}", "a number"))
+
+
+def _strings(r: _Reader, data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    return tuple(
+        r.typed(item, str, f"{where}.{key}[{i}]", "a string") for i, item in enumerate(r.items(data, key, where))
+    )
+
+
+def _llm(r: _Reader, value: Any) -> LlmReview | None:
+    """The `llm` object (null when the LLM review was off), every field type-checked like the rest."""
+    if value is None:
+        return None
+    where = "llm"
+    data = r.obj(value, where)
+
+    def count(key: str) -> int:
+        return cast(int, r.typed(r.field(data, key, where), int, f"{where}.{key}", "an integer"))
+
+    dropped = r.obj(r.field(data, "dropped", where), f"{where}.dropped")
+    return LlmReview(
+        status=r.text(data, "status", where),
+        reason=r.text(data, "reason", where),
+        kind=r.text(data, "kind", where),
+        model=r.text(data, "model", where),
+        endpoint=r.text(data, "endpoint", where),
+        prompt_digest=r.text(data, "promptDigest", where),
+        prompt_source=r.text(data, "promptSource", where),
+        schema_version=r.text(data, "schemaVersion", where),
+        severity_cap=r.text(data, "severityCap", where),
+        mode=r.text(data, "mode", where),
+        attempts=count("attempts"),
+        cached=r.flag(data, "cached", where),
+        input_tokens=count("inputTokens"),
+        not_reviewed=_strings(r, data, "notReviewed", where),
+        summarised=_strings(r, data, "summarised", where),
+        dropped_findings=count("droppedFindings"),
+        dropped=tuple(
+            (reason, cast(int, r.typed(n, int, f"{where}.dropped.{reason}", "an integer")))
+            for reason, n in dropped.items()
+        ),
+        redacted_values=count("redactedValues"),
+        stripped=_strings(r, data, "stripped", where),
+        elapsed=_number(r, data, "elapsed", where),
     )
 
 
@@ -253,4 +303,5 @@ def load_report(text: str, source: str) -> Report:
             r.typed(item, str, f"changedPaths[{i}]", "a string")
             for i, item in enumerate(r.items(data, "changedPaths", "report"))
         ),
+        llm=_llm(r, r.field(data, "llm", "report")),
     )
