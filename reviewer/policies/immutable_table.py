@@ -138,10 +138,18 @@ class KindFacts:
 class ImmutableTable:
     rules: tuple[FieldRule, ...] = ()
     facts: tuple[KindFacts, ...] = ()
+    # (group, kind, apiVersion) -> its rules: a review checks thousands of changes of a few kinds.
+    _by_kind: dict[tuple[str, str, str], tuple[FieldRule, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def rules_for(self, resource: Resource) -> list[FieldRule]:
         key = resource.key
-        return [r for r in self.rules if r.applies_to(key.group, key.kind, resource.api_version)]
+        wanted = (key.group, key.kind, resource.api_version)
+        found = self._by_kind.get(wanted)
+        if found is None:
+            found = self._by_kind[wanted] = tuple(r for r in self.rules if r.applies_to(*wanted))
+        return list(found)
 
     def facts_for(self, group: str, kind: str) -> list[KindFacts]:
         return [f for f in self.facts if f.group in ("*", group) and f.kind in ("*", kind)]
