@@ -16,6 +16,7 @@ from .. import __version__
 from ..errors import ReviewerError
 from .apps import apps_command
 from .check import check_command, diff_command
+from .merge import merge_command
 from .render import render_command
 from .rules import rules_command
 
@@ -50,6 +51,7 @@ cli.add_command(apps_command)
 cli.add_command(render_command)
 cli.add_command(check_command)
 cli.add_command(diff_command)
+cli.add_command(merge_command)
 cli.add_command(rules_command)
 
 

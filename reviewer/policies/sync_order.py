@@ -148,27 +148,36 @@ def _never_applied(resource: Resource) -> str | None:
     return None
 
 
-def _dependency(change: Change) -> _Dependency | None:
+def provides(change: Change) -> tuple[str, str] | str | None:
+    """What an added object makes available to others on its cluster: a Namespace its name, a CRD the
+    (group, kind) of its custom resources; None for anything else."""
     resource = change.head
     if change.type != "added" or resource is None:
         return None
     key = resource.key
     if (key.group, key.kind) == NAMESPACE:
-        return _Dependency(change, resource, key.name, f"Namespace {key.name}")
+        return key.name
     if (key.group, key.kind) == CRD:
         spec = resource.body.get("spec")
         names = spec.get("names") if isinstance(spec, Mapping) else None
         if isinstance(spec, Mapping) and isinstance(names, Mapping) and spec.get("group") and names.get("kind"):
-            return _Dependency(
-                change, resource, (str(spec["group"]), str(names["kind"])), f"CustomResourceDefinition {key.name}"
-            )
+            return str(spec["group"]), str(names["kind"])
     return None
+
+
+def _dependency(change: Change) -> _Dependency | None:
+    provided = provides(change)
+    if provided is None:
+        return None
+    assert change.head is not None
+    label = f"Namespace {provided}" if isinstance(provided, str) else f"CustomResourceDefinition {change.key.name}"
+    return _Dependency(change, change.head, provided, label)
 
 
 Need = tuple[str, tuple[str, str] | str]  # (cluster, a CRD's (group, kind) or a namespace name)
 
 
-def _needs_of(resource: Resource, cluster: str) -> Iterator[Need]:
+def needs_of(resource: Resource, cluster: str) -> Iterator[Need]:
     """What a resource needs on its cluster: its namespace (if namespaced) and its kind's CRD."""
     key = resource.key
     if key.namespace:
@@ -192,7 +201,7 @@ class _BaseFacts:
                 continue
             cluster = destination_cluster(app, ctx.config)
             for resource in (*render.resources, *render.hooks):
-                needed.update(_needs_of(resource, cluster))
+                needed.update(needs_of(resource, cluster))
         created = {
             (destination_cluster(app, ctx.config), app.destination.namespace)
             for app in ctx.base_apps.values()
@@ -262,7 +271,7 @@ def check(ctx: EvaluationContext) -> Iterator[Finding]:
     added_by_need: dict[Need, list[Change]] = {}  # what the added resources need, in change-set order
     for change in added:
         assert change.head is not None
-        for need in _needs_of(change.head, change.cluster):
+        for need in needs_of(change.head, change.cluster):
             added_by_need.setdefault(need, []).append(change)
     for dependency in dependencies:
         if base.existed(dependency):
