@@ -3,6 +3,11 @@
 A review can hold 100,000 resources and thousands of changes: rules look changes and resources up
 through the indexes here (built once, on first use) rather than scanning every change for every
 change. A rule that needs another lookup adds an index here, not a loop over `changes`.
+
+A sharded review (reviewer.sharding) judges each app with only its own shard's renders, and merges
+the shards' findings. That gives the unsharded result because every way a rule reads another app's
+changes or renders is listed in reviewer.sharding.interactions: a rule that reads across apps in a new
+way must be added there, or its findings will differ between sharded and unsharded reviews.
 """
 
 from __future__ import annotations
