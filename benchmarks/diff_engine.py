@@ -17,7 +17,6 @@ interpreter, so that the peak memory is this scenario's and not the caller's.
 from __future__ import annotations
 
 import argparse
-import copy
 import gc
 import json
 import random
@@ -204,18 +203,25 @@ def _modify(body: dict[str, Any], rng: random.Random) -> None:
         body["metadata"]["labels"]["release"] = "next"
 
 
+def _bodies(apps: list[App], resources: int, seed: int) -> dict[str, list[dict[str, Any]]]:
+    """`resources` bodies dealt over the apps. Two calls with one seed give equal bodies made of distinct
+    objects, as two renders of the same manifests do (field names are shared, as a loader's would be)."""
+    rng = random.Random(seed)
+    out: dict[str, list[dict[str, Any]]] = {a.id: [] for a in apps}
+    for i in range(resources):
+        app = apps[i % len(apps)]
+        build_body = _BUILDERS[i % len(_BUILDERS)]
+        out[app.id].append(build_body(app.name, app.destination.namespace, f"svc-{i:06d}", rng))
+    return out
+
+
 def build(resources: int, changed_fraction: float, seed: int = 1) -> dict[str, Any]:
     """The inputs of `diff_renders` for both sides, and the evaluation context's apps."""
-    rng = random.Random(seed)
     app_count = max(1, min(1000, resources // 100))
     apps = [_app(i, prune=i % 2 == 0) for i in range(app_count)]
-    base_bodies: dict[str, list[dict[str, Any]]] = {a.id: [] for a in apps}
-    for i in range(resources):
-        app = apps[i % app_count]
-        build_body = _BUILDERS[i % len(_BUILDERS)]
-        base_bodies[app.id].append(build_body(app.name, app.destination.namespace, f"svc-{i:06d}", rng))
-    # Head: an independent copy (a second render parses its own objects), then the changes.
-    head_bodies = {app_id: copy.deepcopy(bodies) for app_id, bodies in base_bodies.items()}
+    base_bodies = _bodies(apps, resources, seed)
+    head_bodies = _bodies(apps, resources, seed)
+    rng = random.Random(seed + 1)
     changed = int(resources * changed_fraction)
     removed = added = moved = changed // 20
     modified = changed - removed - added - moved
@@ -224,16 +230,14 @@ def build(resources: int, changed_fraction: float, seed: int = 1) -> dict[str, A
     for app_id, i in picks[:modified]:
         _modify(head_bodies[app_id][i], rng)
     gone = {(app_id, i) for app_id, i in picks[modified : modified + removed]}
-    movers = picks[modified + removed :]
     ids = [a.id for a in apps]
-    moved_in: dict[str, list[dict[str, Any]]] = {app_id: [] for app_id in ids}
-    for app_id, i in movers:
-        target = ids[(ids.index(app_id) + 97) % len(ids)]
-        moved_in[target].append(head_bodies[app_id][i])
+    arriving: dict[str, list[dict[str, Any]]] = {app_id: [] for app_id in ids}
+    for app_id, i in picks[modified + removed :]:  # moved to another app
+        arriving[ids[(ids.index(app_id) + 97) % len(ids)]].append(head_bodies[app_id][i])
         gone.add((app_id, i))
     for n in range(added):
         app = apps[n % app_count]
-        moved_in[app.id].append(_config_map(app.name, app.destination.namespace, f"new-{n:06d}", rng))
+        arriving[app.id].append(_config_map(app.name, app.destination.namespace, f"new-{n:06d}", rng))
     by_id = {a.id: a for a in apps}
 
     def renders(bodies: dict[str, list[dict[str, Any]]], drop: set[tuple[str, int]]) -> dict[str, Any]:
@@ -245,11 +249,8 @@ def build(resources: int, changed_fraction: float, seed: int = 1) -> dict[str, A
             out[app_id] = (app, result)
         return out
 
-    base_side = renders(base_bodies, set())
-    head_bodies_final = {app_id: [*items, *moved_in[app_id]] for app_id, items in head_bodies.items()}
-    gone_final = gone
-    head_side = renders(head_bodies_final, gone_final)
-    return {"apps": by_id, "base": base_side, "head": head_side}
+    head_final = {app_id: [*items, *arriving[app_id]] for app_id, items in head_bodies.items()}
+    return {"apps": by_id, "base": renders(base_bodies, set()), "head": renders(head_final, gone)}
 
 
 def _rss_mib() -> float:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 _SCALARS = frozenset({str, int, float, bool})
+_STR = frozenset({str})
 
 
 def plain_key(key: Any) -> str:
@@ -36,6 +37,9 @@ def plain(value: Any) -> Any:
     return value
 
 
-def plain_map(value: Mapping[str, Any]) -> dict[str, Any]:
-    """One level of `plain` for a map: string keys, no null values; the values are left as they are."""
+def plain_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """One level of `plain` for a map: string keys, no null values; the values are left as they are.
+    A dict already in that shape is returned as it is (callers only read it)."""
+    if type(value) is dict and set(map(type, value)) <= _STR and None not in value.values():
+        return value
     return {plain_key(k): v for k, v in value.items() if v is not None}
