@@ -203,15 +203,28 @@ def _modify(body: dict[str, Any], rng: random.Random) -> None:
         body["metadata"]["labels"]["release"] = "next"
 
 
+def _parsed(value: Any) -> Any:
+    """`value` made of objects of its own, keys and strings included, as a YAML parser returns it (no
+    string shared with another document, none interned)."""
+    kind = type(value)
+    if kind is dict:
+        return {key.encode().decode(): _parsed(item) for key, item in value.items()}
+    if kind is list:
+        return [_parsed(item) for item in value]
+    if kind is str:
+        return value.encode().decode()
+    return value
+
+
 def _bodies(apps: list[App], resources: int, seed: int) -> dict[str, list[dict[str, Any]]]:
     """`resources` bodies dealt over the apps. Two calls with one seed give equal bodies made of distinct
-    objects, as two renders of the same manifests do (field names are shared, as a loader's would be)."""
+    objects, as two renders of the same manifests do."""
     rng = random.Random(seed)
     out: dict[str, list[dict[str, Any]]] = {a.id: [] for a in apps}
     for i in range(resources):
         app = apps[i % len(apps)]
         build_body = _BUILDERS[i % len(_BUILDERS)]
-        out[app.id].append(build_body(app.name, app.destination.namespace, f"svc-{i:06d}", rng))
+        out[app.id].append(_parsed(build_body(app.name, app.destination.namespace, f"svc-{i:06d}", rng)))
     return out
 
 
