@@ -103,21 +103,39 @@ def _pair_group(olds: list[Entry], news: list[Entry], pairs: list[Pair]) -> None
     pairs.extend(Pair(None, e) for e in added)
 
 
+def _by_identity(entries: Iterable[Entry]) -> dict[Identity, Entry | list[Entry]]:
+    """Entries by identity: the entry itself while it is the only one (no list to allocate), else a list."""
+    out: dict[Identity, Entry | list[Entry]] = {}
+    for entry in entries:
+        found = out.get(entry.identity)
+        if found is None:
+            out[entry.identity] = entry
+        elif isinstance(found, list):
+            found.append(entry)
+        else:
+            out[entry.identity] = [found, entry]
+    return out
+
+
+def _listed(found: Entry | list[Entry] | None) -> list[Entry]:
+    return [] if found is None else found if isinstance(found, list) else [found]
+
+
 def pair_resources(base: Iterable[Entry], head: Iterable[Entry]) -> list[Pair]:
     """Every resource of either side in exactly one pair (see the module doc for the order of pairing).
 
     Pairs of one identity come in pairing order; identities come in the order they were first seen."""
-    groups: dict[Identity, tuple[list[Entry], list[Entry]]] = {}
-    for side, entries in enumerate((base, head)):
-        for entry in entries:
-            group = groups.get(entry.identity)
-            if group is None:
-                group = groups[entry.identity] = ([], [])
-            group[side].append(entry)
+    olds, news = _by_identity(base), _by_identity(head)
     pairs: list[Pair] = []
-    for olds, news in groups.values():
-        if len(olds) == 1 and len(news) == 1:  # the usual case, inline (see _pair_group)
-            pairs.append(Pair(olds[0], news[0]))
+    for identity, old in olds.items():
+        new = news.pop(identity, None)
+        if isinstance(old, Entry) and not isinstance(new, list):  # the usual case (see _pair_group)
+            pairs.append(Pair(old, new))
         else:
-            _pair_group(olds, news, pairs)
+            _pair_group(_listed(old), _listed(new), pairs)
+    for new in news.values():
+        if isinstance(new, Entry):
+            pairs.append(Pair(None, new))
+        else:
+            _pair_group([], new, pairs)
     return pairs
