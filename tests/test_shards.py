@@ -116,6 +116,13 @@ def test_sharded_and_merged_equals_unsharded_on_the_example_repo(
         assert len(set(owners.values())) > 1, "the apps are spread over the shards"
 
 
+def test_all_apps_sharded_equals_unsharded(example_repo: Path, tmp_path: Path) -> None:
+    edit(example_repo / "apps/guestbook/base/deployment.yaml", "containerPort: 80", "containerPort: 8080")
+    paths = assert_same_review(example_repo, tmp_path, 2, "--all-apps")
+    shard = json.loads(paths[0].read_text())["shard"]
+    assert set(shard["selection"].values()) == {"--all-apps"} and shard["options"]["allApps"] is True
+
+
 def test_every_shard_computes_the_same_partition(example_repo: Path, tmp_path: Path) -> None:
     _everything(example_repo)
     paths = parts(example_repo, tmp_path, 3)
