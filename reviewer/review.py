@@ -14,10 +14,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Protocol
 
 from . import __version__
 from .change import ChangeSpec
-from .config import CONFIG_FILE
+from .config import CONFIG_FILE, Config
 from .evaluation import run_rules
 from .llm.options import LlmOptions
 from .llm.settings import effective_settings
@@ -28,9 +29,33 @@ from .records import App, AppStatus, Change, Finding, RenderError, RenderResult,
 from .rendering.helm import helm_version
 from .rendering.kustomize import kustomize_version
 from .revision import RevisionView, open_revision
-from .selection import select_apps
+from .selection import Selection, select_apps
 
 Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What a scoped review rendered and could not discover, for its scope to keep (reviewer.shards)."""
+
+    discovery_errors: tuple[RenderError, ...]  # the report's errors start with these
+    base: Mapping[str, RenderResult]  # the scope's apps at base, in selection order
+    head: Mapping[str, RenderResult]
+    base_apps: Mapping[str, App]  # every app of each revision
+    head_apps: Mapping[str, App]
+    config: Config
+
+
+class ReviewScope(Protocol):
+    """Part of the selected apps to review instead of all of them: one shard's share (reviewer.shards)."""
+
+    def narrow(self, selection: Selection, base: RevisionView, head: RevisionView) -> Mapping[str, str]:
+        """The selected apps (id -> why) to render and judge: a part of `selection.selected`."""
+        ...
+
+    def rendered(self, rendered: Rendered) -> None:
+        """Called once the scoped apps are rendered and judged."""
+        ...
 
 
 @dataclass
@@ -114,8 +139,12 @@ def review(
     progress: Progress | None = None,
     rules: list[ModuleType] | None = None,
     llm: LlmOptions | None = None,
+    scope: ReviewScope | None = None,
 ) -> Report:
-    """Review one change and build the report every output format is made from."""
+    """Review one change and build the report every output format is made from.
+
+    With a `scope`, only the selected apps it keeps are rendered, diffed and judged (the rules still
+    see every discovered app); everything else is as without one."""
     from .diff import diff_renders  # the diff stage
 
     clock = _Clock()
@@ -138,25 +167,24 @@ def review(
             selection = select_apps(
                 base_apps, head_apps, base.tree.root, head.tree.root, change.changed_paths, all_apps=all_apps
             )
+        selected = selection.selected if scope is None else scope.narrow(selection, base, head)
         jobs = [
             (view, apps[app_id])
-            for app_id in selection.selected
+            for app_id in selected
             for view, apps in ((base, base_apps), (head, head_apps))
             if app_id in apps
         ]
         with clock.stage("render"):
             rendered = _render_all(jobs, progress)
-        base_side = {i: (base_apps[i], rendered[(id(base), i)]) for i in selection.selected if i in base_apps}
-        head_side = {i: (head_apps[i], rendered[(id(head), i)]) for i in selection.selected if i in head_apps}
+        base_side = {i: (base_apps[i], rendered[(id(base), i)]) for i in selected if i in base_apps}
+        head_side = {i: (head_apps[i], rendered[(id(head), i)]) for i in selected if i in head_apps}
         with clock.stage("diff"):
             changes = diff_renders(base_side, head_side, config=base.config)
         renders_by_app: dict[str, list[RenderResult]] = {}
         for side in (base_side, head_side):
             for app_id, (_, result) in side.items():
                 renders_by_app.setdefault(app_id, []).append(result)
-        statuses_by_id = {
-            s.app: s for s in _statuses(selection.selected, base_apps, head_apps, changes, renders_by_app)
-        }
+        statuses_by_id = {s.app: s for s in _statuses(selected, base_apps, head_apps, changes, renders_by_app)}
         with clock.stage("evaluate"):
             ctx = EvaluationContext(
                 changes=changes,
@@ -192,10 +220,21 @@ def review(
                     observer=llm.observer if llm is not None else None,
                 )
             findings = (*findings, *llm_findings)
-        errors = tuple(
-            [*base.discovery.errors, *head.discovery.errors]
-            + [e for _, result in [*base_side.values(), *head_side.values()] for e in result.errors]
+        discovery_errors = (*base.discovery.errors, *head.discovery.errors)
+        errors = discovery_errors + tuple(
+            e for _, result in [*base_side.values(), *head_side.values()] for e in result.errors
         )
+        if scope is not None:
+            scope.rendered(
+                Rendered(
+                    discovery_errors,
+                    {i: result for i, (_, result) in base_side.items()},
+                    {i: result for i, (_, result) in head_side.items()},
+                    base_apps,
+                    head_apps,
+                    base.config,
+                )
+            )
         statuses = list(statuses_by_id.values())
         unrendered = tuple(dict.fromkeys([*base.discovery.unrendered, *head.discovery.unrendered]))
         warnings.extend(w for w in head.discovery.warnings if w not in warnings)

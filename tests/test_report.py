@@ -702,7 +702,9 @@ def test_json_top_level_contract() -> None:
         "changedPaths",
         "timings",
         "toolVersions",
+        "skippedApps",
         "llm",
+        "shard",
         "schemaVersion",
     ]
     assert document["schemaVersion"] == 1
@@ -715,6 +717,18 @@ def test_json_top_level_contract() -> None:
 def test_json_changes_and_findings_shape() -> None:
     document = report_document(rich_report())
     moved = next(c for c in document["changes"] if c["type"] == "moved")
+    base, head = moved.pop("base"), moved.pop("head")
+    assert (base["app"], head["app"]) == ("argocd/web-staging", WEB)
+    assert head["location"] == {"file": "charts/web/templates/service.yaml", "line": 1}
+    assert head["body"]["kind"] == "Service" and list(head) == [
+        "app",
+        "apiVersion",
+        "location",
+        "syncWave",
+        "hookPhases",
+        "syncOptions",
+        "body",
+    ]
     assert moved == {
         "app": WEB,
         "type": "moved",

@@ -19,6 +19,7 @@ from .check import check_command, diff_command
 from .github import github_command
 from .gitlab import gitlab_command
 from .llm_eval import llm_eval_command
+from .merge import merge_command
 from .render import render_command
 from .rules import rules_command
 
@@ -53,6 +54,7 @@ cli.add_command(apps_command)
 cli.add_command(render_command)
 cli.add_command(check_command)
 cli.add_command(diff_command)
+cli.add_command(merge_command)
 cli.add_command(rules_command)
 cli.add_command(github_command)
 cli.add_command(gitlab_command)

@@ -100,7 +100,16 @@ def _emit(report: Report, fmt: str, output: Path | None, color: bool | None, inc
 @review_options
 @fail_on_option
 @llm_options
+@click.option(
+    "--shard",
+    default=None,
+    metavar="I/N",
+    help="Review only the I-th of N shares of the affected apps and write a JSON part for "
+    "`gitops-reviewer merge` (one CI job per share).",
+)
+@click.pass_context
 def check_command(
+    ctx: click.Context,
     repo: Path,
     config_path: Path | None,
     offline: bool | None,
@@ -112,12 +121,33 @@ def check_command(
     all_apps: bool,
     fail_on: str,
     llm: LlmOptions,
+    shard: str | None,
 ) -> None:
     """Review the change before you push: what will Argo CD do when it merges?
 
     Exit codes: 0 pass, 1 blocking findings or failed renders, 2 usage or configuration error, 3 internal error.
     The advisory LLM review (--llm) never changes the exit code: its findings are capped (llm.severityCap).
+    With --shard, 0 means the part was written: the verdict is `gitops-reviewer merge`'s.
     """
+    if shard is not None:
+        from .merge import check_shard  # merge imports this module
+
+        raise SystemExit(
+            check_shard(
+                ctx,
+                shard,
+                repo=repo,
+                base=base,
+                head=head,
+                offline=offline,
+                config_path=config_path,
+                all_apps=all_apps,
+                fail_on=fail_on,
+                fmt=fmt,
+                output=output,
+                llm=llm,
+            )
+        )
     report = _run(repo, base, head, offline, config_path, all_apps, fail_on, llm)
     _emit(report, fmt, output, color, include_verdict=True)
     if report.llm is not None and report.llm.status == "misconfigured":

@@ -1,17 +1,23 @@
-"""From the renders of base and head to the change set (DESIGN.md, "Diff")."""
+"""From the renders of base and head to the change set (DESIGN.md, "Diff").
+
+Compare cheaply first: most resources of a review are unchanged, and for them the stage does no more
+than pair them and find them identical (`identical`: one C-speed serialisation of each body). Only the
+pairs that differ are normalised, walked for field deltas and matched against ignore rules.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..config import Config
 from ..records import App, Change, FieldDelta, RenderResult, Resource, ResourceKey
 from .clusters import destination_cluster
-from .deltas import RawDelta, body_deltas
+from .deltas import RawDelta, body_deltas, identical
 from .ignore import IgnoreRule, covered, parse_rules, strip
-from .normalise import digest, normalise, plain
+from .jsonshape import plain
 from .pairing import Entry, Pair, pair_resources
 from .paths import format_path, sort_key
 from .secrets import changed_keys, masked_body, secret_deltas
@@ -25,8 +31,20 @@ def _entries(renders: Renders, skipped: set[str], config: Config) -> Iterator[En
             continue
         cluster = destination_cluster(app, config)
         for resource in (*result.resources, *result.hooks):
-            body = normalise(resource.body)
-            yield Entry(cluster, app_id, resource, body, digest(body))
+            yield Entry(cluster, app_id, resource)
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    except TypeError:  # keys of mixed types
+        return json.dumps(plain(value), sort_keys=True, default=str, ensure_ascii=False)
+
+
+def _shows_in_json(delta: RawDelta) -> bool:
+    """The delta changes the canonical JSON the digest hashes (normalise.digest). Only a `changed`
+    value whose JSON reads the same (a masked Secret value, a type JSON writes as a string) may not."""
+    return delta.kind != "changed" or _json_text(delta.before) != _json_text(delta.after)
 
 
 def _is_secret(key: ResourceKey) -> bool:
@@ -34,16 +52,12 @@ def _is_secret(key: ResourceKey) -> bool:
     return key.group == "" and key.kind == "Secret"
 
 
-def _raw_deltas(key: ResourceKey, before: dict[str, Any], after: dict[str, Any]) -> list[RawDelta]:
-    deltas = secret_deltas(before, after) if _is_secret(key) else body_deltas(key.kind, before, after)
-    return sorted(deltas, key=lambda d: sort_key(d.path))
-
-
 def _field_deltas(
-    key: ResourceKey, raw: list[RawDelta], bodies: tuple[dict[str, Any], dict[str, Any]], rules: tuple[IgnoreRule, ...]
+    key: ResourceKey, raw: list[RawDelta], pair: tuple[Entry, Entry], rules: tuple[IgnoreRule, ...]
 ) -> tuple[FieldDelta, ...]:
     matching = [rule for rule in rules if rule.matches(key)]
     if matching and raw:
+        bodies = plain(pair[0].normalised), plain(pair[1].normalised)
         base, head = strip(bodies[0], matching), strip(bodies[1], matching)
         ignored = [covered(key.kind, d, base, head) for d in raw]
     else:
@@ -60,11 +74,37 @@ def _shown(entry: Entry, changed: set[str], *, head: bool) -> Resource:
     return dataclasses.replace(entry.resource, body=masked_body(entry.normalised, changed, head=head))
 
 
-def _rules(app: App, config: Config) -> tuple[IgnoreRule, ...]:
-    return parse_rules(app.ignore_differences) + parse_rules(config.diff_ignore)
+class _IgnoreRules:
+    """The ignore rules of each head app (its ignoreDifferences plus the config's), parsed once per app."""
+
+    def __init__(self, head: Renders, config: Config) -> None:
+        self.head = head
+        self.config_rules = parse_rules(config.diff_ignore)
+        self.by_app: dict[str, tuple[IgnoreRule, ...]] = {}
+
+    def __call__(self, app_id: str) -> tuple[IgnoreRule, ...]:
+        rules = self.by_app.get(app_id)
+        if rules is None:
+            rules = self.by_app[app_id] = parse_rules(self.head[app_id][0].ignore_differences) + self.config_rules
+        return rules
 
 
-def _change(pair: Pair, head: Renders, config: Config) -> Change | None:
+def _deltas(base: Entry, head: Entry, key: ResourceKey) -> list[RawDelta]:
+    """The field deltas of two bodies that may differ, sorted by path.
+
+    Equal digests mean no delta (normalise.digest): deltas are walked first, and the digests are
+    compared only when every delta found is invisible to them."""
+    if _is_secret(key):
+        raw = secret_deltas(plain(base.normalised), plain(head.normalised))
+    else:
+        raw = body_deltas(key.kind, base.normalised, head.normalised)
+    raw.sort(key=lambda d: sort_key(d.path))
+    if raw and not any(_shows_in_json(d) for d in raw) and base.digest == head.digest:
+        return []
+    return raw
+
+
+def _change(pair: Pair, rules: _IgnoreRules) -> Change | None:
     if pair.base is None or pair.head is None:
         entry = pair.head or pair.base
         assert entry is not None
@@ -78,21 +118,25 @@ def _change(pair: Pair, head: Renders, config: Config) -> Change | None:
             hook=entry.resource.is_hook,
         )
     moved = pair.base.app != pair.head.app
-    if pair.base.digest == pair.head.digest and not moved:
-        return None
     key = pair.head.resource.key
-    bodies = plain(pair.base.normalised), plain(pair.head.normalised)
-    raw = [] if pair.base.digest == pair.head.digest else _raw_deltas(key, *bodies)
-    if not raw and not moved:
-        return None
+    if identical(pair.base.resource.body, pair.head.resource.body):
+        if not moved:
+            return None
+        raw: list[RawDelta] = []
+        deltas: tuple[FieldDelta, ...] = ()
+    else:
+        raw = _deltas(pair.base, pair.head, key)
+        if not raw and not moved:
+            return None
+        deltas = _field_deltas(key, raw, (pair.base, pair.head), rules(pair.head.app)) if raw else ()
     changed = changed_keys(raw)
     return Change(
-        key=pair.head.resource.key,
+        key=key,
         type="moved" if moved else "modified",
         cluster=pair.head.cluster,
         base=_shown(pair.base, changed, head=False),
         head=_shown(pair.head, changed, head=True),
-        deltas=_field_deltas(key, raw, bodies, _rules(head[pair.head.app][0], config)),
+        deltas=deltas,
         hook=pair.head.resource.is_hook,
     )
 
@@ -117,5 +161,6 @@ def diff_renders(base: Renders, head: Renders, *, config: Config) -> tuple[Chang
     """
     skipped = {app_id for side in (base, head) for app_id, (_, result) in side.items() if result.errors}
     pairs = pair_resources(_entries(base, skipped, config), _entries(head, skipped, config))
-    changes = [c for c in (_change(p, head, config) for p in pairs) if c is not None]
+    rules = _IgnoreRules(head, config)
+    changes = [c for c in (_change(p, rules) for p in pairs) if c is not None]
     return tuple(sorted(changes, key=lambda c: (c.app, c.key, c.hook, c.cluster, c.type)))

@@ -8,16 +8,28 @@ a generic deep diff, and it knows Kubernetes' list keys and quantities).
   of the paired items is ONE `reordered` delta at the list's path, whose before/after are the key
   lists (it still matters: a reordered container list rolls the pods).
 - Other lists: by index (`args[2]`), extra items `added`/`removed`.
-- Scalars: equal if of the same JSON type and value (`1` is not `"1"`, `true` is not `1`), or, at a
-  field Kubernetes types as a quantity, of the same quantity value.
+- Scalars: equal if of the same JSON type and value (`1` is not `"1"`, `true` is not `1`; NaN is NaN,
+  as in the JSON the digest hashes), or, at a field Kubernetes types as a quantity, of the same
+  quantity value.
+
+The walk takes normalised bodies as they are and sees them in their JSON shape (`jsonshape`: string
+keys, no null values) level by level, as it goes; the values in deltas are in that shape too.
+
+Speed: a changed resource usually differs in a field or two, so the walk skips every subtree that is
+`identical` on both sides (one C-speed comparison and serialisation) instead of converting and
+walking it node by node, and tells types apart by exact type before it falls back to the abstract
+Mapping/Sequence checks.
 """
 
 from __future__ import annotations
 
+import marshal
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .jsonshape import plain, plain_map
 from .merge_keys import keyed_items
 from .paths import Path, Segment, sort_key
 from .quantities import is_quantity_field, same_quantity
@@ -33,20 +45,72 @@ class RawDelta:
     kind: str = "changed"  # changed | added | removed | reordered
 
 
+def identical(before: Any, after: Any) -> bool:
+    """The two values are the same, value for value and type for type (`true` is not `1`): equal
+    marshal serialisations, a C-speed check that is never wrong when it says yes.
+
+    Marshal's current format is the fastest, but it also records which strings are interned and which
+    objects are referenced twice, so two equal bodies from different sources (a cache and a fresh
+    parse) can serialise differently; when they do and Python calls them equal (which does not tell
+    `true` from `1`), format 2, which records values and types only, decides. No for anything marshal
+    does not know: callers then compare the slow way."""
+    if before is after:
+        return True
+    try:
+        return marshal.dumps(before) == marshal.dumps(after) or (
+            before == after and marshal.dumps(before, 2) == marshal.dumps(after, 2)
+        )
+    except ValueError:  # not a tree of plain dicts, lists and scalars
+        return False
+
+
+def _unchanged(before: Any, after: Any) -> bool:
+    """A quick yes for two values without any delta between them (no means: walk them)."""
+    if before is after:
+        return True
+    kind = type(before)
+    if kind is not type(after):
+        return False
+    if kind is str or kind is int or kind is bool:
+        return bool(before == after)
+    if kind is dict or kind is list:
+        return bool(before == after) and identical(before, after)
+    return False
+
+
 def _is_list(value: Any) -> bool:
+    kind = type(value)
+    if kind is list:
+        return True
+    if kind is dict or kind is str:
+        return False
     return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 
 
+def _is_map(value: Any) -> bool:
+    kind = type(value)
+    return kind is dict or (kind is not list and kind is not str and isinstance(value, Mapping))
+
+
 def _json_type(value: Any) -> str:
+    kind = type(value)
+    if kind is bool:
+        return "bool"
+    if kind is int or kind is float:
+        return "number"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int | float):
         return "number"
-    return type(value).__name__
+    return kind.__name__
+
+
+def _nan(value: Any) -> bool:
+    return type(value) is float and math.isnan(value)
 
 
 def same_scalar(kind: str, path: Path, before: Any, after: Any) -> bool:
-    if _json_type(before) == _json_type(after) and before == after:
+    if _json_type(before) == _json_type(after) and (before == after or (_nan(before) and _nan(after))):
         return True
     return is_quantity_field(kind, path) and same_quantity(before, after)
 
@@ -56,14 +120,21 @@ def _list_name(path: Path) -> str | None:
 
 
 def _walk(kind: str, path: Path, before: Any, after: Any, out: list[RawDelta]) -> None:
-    if isinstance(before, Mapping) and isinstance(after, Mapping):
-        for key in sorted(set(before) | set(after), key=str):
+    """Append the deltas between `before` and `after` (at `path`) to `out`, in no particular order."""
+    if _is_map(before) and _is_map(after):
+        before, after = plain_map(before), plain_map(after)
+        for key, value in before.items():
             if key not in after:
-                out.append(RawDelta((*path, key), before[key], None, "removed"))
-            elif key not in before:
-                out.append(RawDelta((*path, key), None, after[key], "added"))
-            else:
-                _walk(kind, (*path, key), before[key], after[key], out)
+                out.append(RawDelta((*path, key), plain(value), None, "removed"))
+                continue
+            other = after[key]
+            if type(value) is str and type(other) is str and value == other:
+                continue  # the common case, without a call
+            if not _unchanged(value, other):
+                _walk(kind, (*path, key), value, other, out)
+        for key, value in after.items():
+            if key not in before:
+                out.append(RawDelta((*path, key), None, plain(value), "added"))
     elif _is_list(before) and _is_list(after):
         keyed = keyed_items(_list_name(path), before, after)
         if keyed is None:
@@ -71,16 +142,16 @@ def _walk(kind: str, path: Path, before: Any, after: Any, out: list[RawDelta]) -
         else:
             _walk_by_key(kind, path, before, after, *keyed, out)
     elif not same_scalar(kind, path, before, after):
-        out.append(RawDelta(path, before, after, "changed"))
+        out.append(RawDelta(path, plain(before), plain(after), "changed"))
 
 
 def _walk_by_index(kind: str, path: Path, before: Sequence[Any], after: Sequence[Any], out: list[RawDelta]) -> None:
     for i in range(max(len(before), len(after))):
         if i >= len(after):
-            out.append(RawDelta((*path, i), before[i], None, "removed"))
+            out.append(RawDelta((*path, i), plain(before[i]), None, "removed"))
         elif i >= len(before):
-            out.append(RawDelta((*path, i), None, after[i], "added"))
-        else:
+            out.append(RawDelta((*path, i), None, plain(after[i]), "added"))
+        elif not _unchanged(before[i], after[i]):
             _walk(kind, (*path, i), before[i], after[i], out)
 
 
@@ -99,16 +170,18 @@ def _walk_by_key(
         out.append(RawDelta(path, [k.summary for k in before_keys], [k.summary for k in after_keys], "reordered"))
     for key in before_keys:
         if key in new:
-            _walk(kind, (*path, key), old[key], new[key], out)
+            if not _unchanged(old[key], new[key]):
+                _walk(kind, (*path, key), old[key], new[key], out)
         else:
-            out.append(RawDelta((*path, key), old[key], None, "removed"))
+            out.append(RawDelta((*path, key), plain(old[key]), None, "removed"))
     for key in after_keys:
         if key not in old:
-            out.append(RawDelta((*path, key), None, new[key], "added"))
+            out.append(RawDelta((*path, key), None, plain(new[key]), "added"))
 
 
 def body_deltas(kind: str, before: Any, after: Any, path: tuple[Segment, ...] = ()) -> list[RawDelta]:
-    """Every difference between two normalised values of an object of `kind`, sorted by path."""
+    """Every difference between two normalised values of an object of `kind`, sorted by path (the
+    values need not be in their JSON shape: see the module doc)."""
     out: list[RawDelta] = []
     _walk(kind, path, before, after, out)
     return sorted(out, key=lambda d: sort_key(d.path))

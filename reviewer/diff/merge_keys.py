@@ -56,6 +56,8 @@ _MISSING = object()
 
 
 def _get(item: Mapping[str, Any], dotted: str) -> Any:
+    if "." not in dotted:  # the usual one-field key: no split
+        return item.get(dotted, _MISSING)
     value: Any = item
     for part in dotted.split("."):
         if not isinstance(value, Mapping) or part not in value:
@@ -66,7 +68,7 @@ def _get(item: Mapping[str, Any], dotted: str) -> Any:
 
 def item_key(item: Any, spec: KeySpec) -> ItemKey | None:
     """The key of one item, or None if the item is not an object with scalar values for the key."""
-    if not isinstance(item, Mapping):
+    if type(item) is not dict and not isinstance(item, Mapping):
         return None
     shown: list[tuple[str, Scalar]] = []
     for name in spec.fields:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ..records import Manifest
 from ..redaction import is_secret
+from .jsonshape import plain
 from .secrets import fold_string_data
 
 SERVER_METADATA = (
@@ -33,31 +34,6 @@ SERVER_METADATA = (
     "deletionGracePeriodSeconds",
 )
 TOOL_ANNOTATIONS = ("argocd.argoproj.io/tracking-id", "kubectl.kubernetes.io/last-applied-configuration")
-
-
-_SCALARS = frozenset({str, int, float, bool})
-
-
-def _key(key: Any) -> str:
-    if type(key) is str:
-        return key
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    return "null" if key is None else str(key)
-
-
-def plain(value: Any) -> Any:
-    """A JSON-shaped copy: dicts with string keys and no null values, lists; scalars as they are.
-
-    Exact type checks first: this runs over every rendered resource, and ABC checks are slow."""
-    kind = type(value)
-    if kind in _SCALARS:
-        return value
-    if kind is dict or isinstance(value, Mapping):
-        return {_key(k): v if type(v) in _SCALARS else plain(v) for k, v in value.items() if v is not None}
-    if kind is list or (isinstance(value, Sequence) and not isinstance(value, str | bytes)):
-        return [v if type(v) in _SCALARS else plain(v) for v in value]
-    return value
 
 
 def normalise(body: Manifest) -> dict[str, Any]:

@@ -122,23 +122,12 @@ def rename_partner(ctx: EvaluationContext, change: Change) -> Resource | None:
     old = change.base
     if old is None:
         return None
-
-    def same_place(c: Change, kind: str) -> bool:
-        side = c.head if kind == "added" else c.base
-        return (
-            c.type == kind
-            and not c.hook
-            and side is not None
-            and side.app == old.app
-            and c.cluster == change.cluster
-            and (c.key.group, c.key.kind) == (change.key.group, change.key.kind)
-        )
-
-    added = [c.head for c in ctx.changes if same_place(c, "added") and c.head is not None]
+    place = (old.app, change.cluster, change.key.group, change.key.kind)
+    added = [c.head for c in ctx.changes_in("added", *place) if not c.hook and c.head is not None]
     for resource in added:
         if _content(resource.body) == _content(old.body):
             return resource
-    removed = [c for c in ctx.changes if same_place(c, "removed")]
+    removed = [c for c in ctx.changes_in("removed", *place) if not c.hook]
     return added[0] if len(added) == 1 and len(removed) == 1 else None
 
 
@@ -156,15 +145,9 @@ def becomes_hook(ctx: EvaluationContext, change: Change) -> Resource | None:
     so the live object has no target any more and is a prune candidate (reference §B.4)."""
     if change.base is None:
         return None
-    for other in ctx.changes:
-        if (
-            other.type == "added"
-            and other.hook
-            and other.key == change.key
-            and other.cluster == change.cluster
-            and other.head is not None
-            and other.head.app == change.base.app
-        ):
+    place = (change.base.app, change.cluster, change.key.group, change.key.kind)
+    for other in ctx.changes_in("added", *place):
+        if other.hook and other.key == change.key and other.head is not None:
             return other.head
     return None
 

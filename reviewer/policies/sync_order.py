@@ -148,46 +148,73 @@ def _never_applied(resource: Resource) -> str | None:
     return None
 
 
-def _dependency(change: Change) -> _Dependency | None:
+def provides(change: Change) -> tuple[str, str] | str | None:
+    """What an added object makes available to others on its cluster: a Namespace its name, a CRD the
+    (group, kind) of its custom resources; None for anything else."""
     resource = change.head
     if change.type != "added" or resource is None:
         return None
     key = resource.key
     if (key.group, key.kind) == NAMESPACE:
-        return _Dependency(change, resource, key.name, f"Namespace {key.name}")
+        return key.name
     if (key.group, key.kind) == CRD:
         spec = resource.body.get("spec")
         names = spec.get("names") if isinstance(spec, Mapping) else None
         if isinstance(spec, Mapping) and isinstance(names, Mapping) and spec.get("group") and names.get("kind"):
-            return _Dependency(
-                change, resource, (str(spec["group"]), str(names["kind"])), f"CustomResourceDefinition {key.name}"
-            )
+            return str(spec["group"]), str(names["kind"])
     return None
 
 
-def _needs(resource: Resource, dependency: _Dependency) -> bool:
+def _dependency(change: Change) -> _Dependency | None:
+    provided = provides(change)
+    if provided is None:
+        return None
+    assert change.head is not None
+    label = f"Namespace {provided}" if isinstance(provided, str) else f"CustomResourceDefinition {change.key.name}"
+    return _Dependency(change, change.head, provided, label)
+
+
+Need = tuple[str, tuple[str, str] | str]  # (cluster, a CRD's (group, kind) or a namespace name)
+
+
+def needs_of(resource: Resource, cluster: str) -> Iterator[Need]:
+    """What a resource needs on its cluster: its namespace (if namespaced) and its kind's CRD."""
     key = resource.key
-    if isinstance(dependency.provides, str):
-        return bool(key.namespace) and key.namespace == dependency.provides
-    return (key.group, key.kind) == dependency.provides
+    if key.namespace:
+        yield cluster, key.namespace
+    yield cluster, (key.group, key.kind)
 
 
-def _existed(ctx: EvaluationContext, dependency: _Dependency) -> bool:
-    """Signs that the CRD or Namespace was there before this change."""
-    cluster = dependency.change.cluster
-    for app_id, render in ctx.base_renders.items():
-        app = ctx.base_apps.get(app_id)
-        if app is None or destination_cluster(app, ctx.config) != cluster:
-            continue
-        if any(_needs(r, dependency) for r in (*render.resources, *render.hooks)):
-            return True
-    if isinstance(dependency.provides, str):
-        namespace = dependency.provides
-        return any(
-            destination_cluster(app, ctx.config) == cluster and _creates_namespace(app, namespace)
+@dataclass(frozen=True, slots=True)
+class _BaseFacts:
+    """What the base revision already had, indexed once for every dependency."""
+
+    needed: frozenset[Need]  # needs of the base renders (of apps known at base)
+    created: frozenset[tuple[str, str]]  # (cluster, namespace) of apps with CreateNamespace=true at base
+
+    @classmethod
+    def of(cls, ctx: EvaluationContext) -> _BaseFacts:
+        needed: set[Need] = set()
+        for app_id, render in ctx.base_renders.items():
+            app = ctx.base_apps.get(app_id)
+            if app is None:
+                continue
+            cluster = destination_cluster(app, ctx.config)
+            for resource in (*render.resources, *render.hooks):
+                needed.update(needs_of(resource, cluster))
+        created = {
+            (destination_cluster(app, ctx.config), app.destination.namespace)
             for app in ctx.base_apps.values()
-        )
-    return False
+            if _creates_namespace(app, app.destination.namespace)
+        }
+        return cls(frozenset(needed), frozenset(created))
+
+    def existed(self, dependency: _Dependency) -> bool:
+        """Signs that the CRD or Namespace was there before this change."""
+        cluster = dependency.change.cluster
+        if (cluster, dependency.provides) in self.needed:
+            return True
+        return isinstance(dependency.provides, str) and (cluster, dependency.provides) in self.created
 
 
 def _creates_namespace(app: App | None, namespace: str) -> bool:
@@ -238,16 +265,22 @@ def _describe(resource: Resource) -> str:
 def check(ctx: EvaluationContext) -> Iterator[Finding]:
     added = [c for c in ctx.changes if c.type == "added" and c.head is not None]
     dependencies = [d for d in (_dependency(c) for c in added) if d is not None]
+    if not dependencies:
+        return
+    base = _BaseFacts.of(ctx)
+    added_by_need: dict[Need, list[Change]] = {}  # what the added resources need, in change-set order
+    for change in added:
+        assert change.head is not None
+        for need in needs_of(change.head, change.cluster):
+            added_by_need.setdefault(need, []).append(change)
     for dependency in dependencies:
-        if _existed(ctx, dependency):
+        if base.existed(dependency):
             continue
         never = _never_applied(dependency.resource) is not None
         by_app: dict[str, list[Resource]] = {}
-        for change in added:
+        for change in added_by_need.get((dependency.change.cluster, dependency.provides), []):
             resource = change.head
             assert resource is not None
-            if change.cluster != dependency.change.cluster or not _needs(resource, dependency):
-                continue
             if resource.app == dependency.resource.app and not never:
                 continue  # one sync: gitops-engine creates the dependency first (module docstring)
             if isinstance(dependency.provides, str) and _creates_namespace(ctx.app(resource.app), dependency.provides):

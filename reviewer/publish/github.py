@@ -27,13 +27,15 @@ from __future__ import annotations
 
 import datetime
 import functools
+import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import __version__
+from ..errors import UsageError
 from ..records import Finding, Report, severity_rank
 from ..report.locations import FindingLocator, repo_path
 from ..report.summary import ordered_findings, plural, verdict_details
@@ -471,3 +473,35 @@ def pull_request_for_commit(target: GithubTarget, settings: GithubSettings | Non
         return None  # the comment's outcome says there was no pull request to post to
     matching = [p.number for p in pulls if p.state == "open" and p.head.sha == target.head_sha]
     return matching[0] if len(matching) == 1 else None
+
+
+def publish_report_from_environment(
+    report: Report, env: Mapping[str, str] | None = None, settings: GithubSettings | None = None
+) -> tuple[PublishOutcome, ...]:
+    """`merge --publish github`: post an already-computed report (the merge of a sharded review) to the
+    pull request of this Actions run, read from the environment exactly as `gitops-reviewer github` reads
+    it: the `pull_request` event for the number and head commit, `GITHUB_REPOSITORY`, `GITHUB_API_URL`,
+    the run's URL, the job summary, and the token in `GITHUB_TOKEN`."""
+    from ..cli.github_event import pull_request_event, read_event
+
+    env = os.environ if env is None else env
+    repository = env.get("GITHUB_REPOSITORY", "")
+    if "/" not in repository:
+        raise UsageError("merge --publish github: no repository: GITHUB_REPOSITORY is not set to OWNER/NAME")
+    event_path = env.get("GITHUB_EVENT_PATH")
+    event = pull_request_event(read_event(Path(event_path) if event_path else None), env.get("GITHUB_EVENT_NAME"))
+    server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    run_id = env.get("GITHUB_RUN_ID")
+    target = GithubTarget(
+        repository=repository,
+        head_sha=event.head_sha,
+        pr_number=event.number,
+        api_url=env.get("GITHUB_API_URL", "https://api.github.com"),
+        token=env.get("GITHUB_TOKEN") or None,
+        report_url=f"{server}/{repository}/actions/runs/{run_id}" if run_id else None,
+        fork=event.fork,
+    )
+    if settings is None:
+        summary = env.get("GITHUB_STEP_SUMMARY")
+        settings = GithubSettings(summary_path=Path(summary) if summary else None)
+    return publish(report, target, settings)

@@ -21,10 +21,11 @@ request whose response was lost cannot post twice.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -46,7 +47,7 @@ from .common import (
     sticky_body,
     with_retries,
 )
-from .gitlab_ci import MergeRequestPipeline
+from .gitlab_ci import DEFAULT_TOKEN_VARIABLE, MergeRequestPipeline, access_token, merge_request_pipeline
 
 T = TypeVar("T")
 
@@ -477,3 +478,18 @@ def _position(
             key: anchor,
         }
     return None
+
+
+def publish_report_from_environment(
+    report: Report, env: Mapping[str, str] | None = None, settings: GitlabSettings | None = None
+) -> tuple[PublishOutcome, ...]:
+    """`merge --publish gitlab`: post an already-computed report (the merge of a sharded review) to the
+    merge request of this pipeline, read from the merge-request pipeline variables exactly as
+    `gitops-reviewer gitlab` reads them, with the access token in `GITOPS_REVIEWER_GITLAB_TOKEN`.
+    Without a usable token nothing is sent and the one outcome says why (the verdict stands)."""
+    env = os.environ if env is None else env
+    pipeline = merge_request_pipeline(env)
+    token = access_token(env, DEFAULT_TOKEN_VARIABLE)
+    if token.token is None:
+        return (PublishOutcome("note", False, token.problem), PublishOutcome("status", False, token.problem))
+    return publish(report, GitlabTarget.for_pipeline(pipeline, token.token), settings or GitlabSettings())

@@ -1,23 +1,27 @@
-"""Read a JSON report (docs/report-json.md) back into a `Report`.
+"""Reading a JSON report (docs/report-json.md) back into the `Report` record.
 
-For publishing a report computed elsewhere: the fork pull-request pattern posts the report a read-only
-run saved as an artifact, and sharded runs merge theirs. Such a file is untrusted data (a fork controls
-the run that wrote it), so every field is type-checked and an unexpected shape is a clear error, never a
-crash or a silently empty report. What the JSON holds comes back exactly: writing the loaded report
-gives the same JSON. What it does not hold stays empty: resource bodies (so a markdown diff is made of
-the field deltas, see reviewer.report.yamldiff), apps' full definitions (only the destination), the
-per-source index of a render error.
+What `json_report` writes, `load_report` reads: formatting the loaded report gives the same JSON, and
+the text and markdown formats print the same as from the original. That is what lets a report be made
+in one job and published or merged in another (`gitops-reviewer merge`, the publishers).
+
+Reports written before the resources of each change, the apps' definitions, `evidence`, `skippedApps`
+and `llm` were part of the document still load: the missing parts read as empty (a change then has
+resources with no body, so its YAML diff is empty).
+
+Anything else that does not match the contract is a UsageError naming the file, the place in the
+document and what is wrong: a report that cannot be read must stop the job, never read as a pass.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any, cast
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn, TypeVar
 
 from ..errors import UsageError
 from ..records import (
     App,
+    AppSource,
     AppStatus,
     Change,
     Destination,
@@ -34,274 +38,359 @@ from ..records import (
 )
 from .json_report import SCHEMA_VERSION
 
+VERDICTS = ("pass", "fail", "error")
+CHANGE_TYPES = ("added", "removed", "modified", "moved")
 
-class ReportFormatError(UsageError):
-    """The file is not a JSON report this version can read."""
+T = TypeVar("T")
 
 
 class _Reader:
+    """Typed access to one JSON document; every error names the file and where in the document."""
+
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, where: str, what: str) -> ReportFormatError:
-        return ReportFormatError(f"{self.source}: not a gitops-reviewer JSON report: {where}: {what}")
-
-    def typed(self, value: Any, kind: type | tuple[type, ...], where: str, what: str) -> Any:
-        # bool is an int in Python; a JSON `true` is never a number here
-        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
-            raise self.fail(where, f"expected {what}, found {type(value).__name__}")
-        return value
+    def fail(self, where: str, problem: str) -> NoReturn:
+        raise UsageError(f"{self.source}: not a gitops-reviewer JSON report: {where}: {problem}")
 
     def obj(self, value: Any, where: str) -> Mapping[str, Any]:
-        return cast(Mapping[str, Any], self.typed(value, dict, where, "an object"))
+        if not isinstance(value, dict):
+            self.fail(where, f"expected an object, found {_kind(value)}")
+        return value
 
     def field(self, data: Mapping[str, Any], key: str, where: str) -> Any:
         if key not in data:
-            raise self.fail(where, f"missing `{key}`")
+            self.fail(where, f"the key `{key}` is missing")
         return data[key]
 
-    def text(self, data: Mapping[str, Any], key: str, where: str) -> str:
-        return cast(str, self.typed(self.field(data, key, where), str, f"{where}.{key}", "a string"))
+    def string(self, data: Mapping[str, Any], key: str, where: str, *, default: str | None = None) -> str:
+        value = data.get(key, default) if default is not None else self.field(data, key, where)
+        if not isinstance(value, str):
+            self.fail(f"{where}.{key}", f"expected a string, found {_kind(value)}")
+        return value
 
-    def opt_text(self, data: Mapping[str, Any], key: str, where: str) -> str | None:
-        value = self.field(data, key, where)
-        return None if value is None else self.text(data, key, where)
+    def optional_string(self, data: Mapping[str, Any], key: str, where: str) -> str | None:
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            self.fail(f"{where}.{key}", f"expected a string or null, found {_kind(value)}")
+        return value
 
-    def flag(self, data: Mapping[str, Any], key: str, where: str) -> bool:
-        return cast(bool, self.typed(self.field(data, key, where), bool, f"{where}.{key}", "true or false"))
+    def boolean(self, data: Mapping[str, Any], key: str, where: str, *, default: bool | None = None) -> bool:
+        value = data.get(key, default) if default is not None else self.field(data, key, where)
+        if not isinstance(value, bool):
+            self.fail(f"{where}.{key}", f"expected true or false, found {_kind(value)}")
+        return value
 
-    def opt_int(self, data: Mapping[str, Any], key: str, where: str) -> int | None:
-        value = self.field(data, key, where)
-        return None if value is None else cast(int, self.typed(value, int, f"{where}.{key}", "an integer"))
+    def integer(self, data: Mapping[str, Any], key: str, where: str, *, default: int | None = None) -> int:
+        value = data.get(key, default) if default is not None else self.field(data, key, where)
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.fail(f"{where}.{key}", f"expected an integer, found {_kind(value)}")
+        return value
 
-    def items(self, data: Mapping[str, Any], key: str, where: str) -> list[Any]:
-        return cast(list[Any], self.typed(self.field(data, key, where), list, f"{where}.{key}", "a list"))
+    def optional_integer(self, data: Mapping[str, Any], key: str, where: str) -> int | None:
+        value = data.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            self.fail(f"{where}.{key}", f"expected an integer or null, found {_kind(value)}")
+        return value
 
-    def objects(self, data: Mapping[str, Any], key: str, where: str) -> list[Mapping[str, Any]]:
-        return [self.obj(item, f"{where}.{key}[{i}]") for i, item in enumerate(self.items(data, key, where))]
+    def number(self, value: Any, where: str) -> float:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            self.fail(where, f"expected a number, found {_kind(value)}")
+        return float(value)
+
+    def array(self, data: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> list[Any]:
+        value = self.field(data, key, where) if required else data.get(key, [])
+        if not isinstance(value, list):
+            self.fail(f"{where}.{key}", f"expected a list, found {_kind(value)}")
+        return value
+
+    def strings(self, data: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> tuple[str, ...]:
+        items = self.array(data, key, where, required=required)
+        for i, item in enumerate(items):
+            if not isinstance(item, str):
+                self.fail(f"{where}.{key}[{i}]", f"expected a string, found {_kind(item)}")
+        return tuple(items)
+
+    def each(self, data: Mapping[str, Any], key: str, where: str, read: Callable[[Any, str], T]) -> tuple[T, ...]:
+        return tuple(read(item, f"{where}.{key}[{i}]") for i, item in enumerate(self.array(data, key, where)))
+
+    def choice(self, data: Mapping[str, Any], key: str, where: str, allowed: tuple[str, ...]) -> str:
+        value = self.string(data, key, where)
+        if value not in allowed:
+            self.fail(f"{where}.{key}", f"expected one of {', '.join(allowed)}, found {value!r}")
+        return value
 
 
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
-
-
-def _key(r: _Reader, value: Any, where: str) -> ResourceKey | None:
+def _kind(value: Any) -> str:
     if value is None:
-        return None
-    data = r.obj(value, where)
-    return ResourceKey(*(r.text(data, part, where) for part in ("group", "kind", "namespace", "name")))
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def load_document(text: str, source: str) -> dict[str, Any]:
+    """The JSON object of a report file, checked for being one (a JSON object of schema version 1)."""
+    reader = _Reader(source)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{source}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise UsageError(f"{source}: not a gitops-reviewer JSON report: nested too deeply") from None
+    data = dict(reader.obj(document, "the document"))
+    version = data.get("schemaVersion")
+    if type(version) is not int or version != SCHEMA_VERSION:  # JSON `true` is not 1
+        found = "no schemaVersion" if version is None else f"schemaVersion {version!r}"
+        raise UsageError(
+            f"{source}: not a gitops-reviewer JSON report of schema version {SCHEMA_VERSION} ({found})"
+        )
+    return data
+
+
+def load_report(text: str, source: str) -> Report:
+    """The Report that `format_json` wrote into `text`; `source` names the file in error messages."""
+    return report_from_document(load_document(text, source), source)
+
+
+def report_from_document(document: Mapping[str, Any], source: str) -> Report:
+    """The Report of an already parsed report document (see load_document)."""
+    r = _Reader(source)
+    top = "the document"
+    base = r.obj(r.field(document, "base", top), "base")
+    head = r.obj(r.field(document, "head", top), "head")
+    timings = r.obj(r.field(document, "timings", top), "timings")
+    tools = r.obj(r.field(document, "toolVersions", top), "toolVersions")
+    for tool, version in tools.items():
+        if not isinstance(version, str):
+            r.fail(f"toolVersions.{tool}", f"expected a string, found {_kind(version)}")
+    llm = document.get("llm")
+    return Report(
+        base_revision=r.string(base, "revision", "base"),
+        head_revision=r.string(head, "revision", "head"),
+        base_label=r.string(base, "label", "base"),
+        head_label=r.string(head, "label", "head"),
+        apps=r.each(document, "apps", top, lambda item, where: _app_status(r, item, where)),
+        changes=r.each(document, "changes", top, lambda item, where: _change(r, item, where)),
+        findings=r.each(document, "findings", top, lambda item, where: _finding(r, item, where)),
+        errors=r.each(document, "errors", top, lambda item, where: _error(r, item, where)),
+        verdict=r.choice(document, "verdict", top, VERDICTS),
+        warnings=r.strings(document, "warnings", top),
+        unrendered=r.each(document, "unrendered", top, lambda item, where: _unrendered(r, item, where)),
+        timings=tuple((stage, r.number(seconds, f"timings.{stage}")) for stage, seconds in timings.items()),
+        tool_versions=tuple(tools.items()),
+        changed_paths=r.strings(document, "changedPaths", top),
+        skipped_apps=r.integer(document, "skippedApps", top, default=0),
+        llm=None if llm is None else _llm(r, llm, "llm"),
+    )
 
 
 def _location(r: _Reader, value: Any, where: str) -> Location | None:
     if value is None:
         return None
     data = r.obj(value, where)
-    return Location(r.text(data, "file", where), r.opt_int(data, "line", where))
+    return Location(r.string(data, "file", where), r.optional_integer(data, "line", where))
 
 
-def _status(r: _Reader, data: Mapping[str, Any], where: str) -> AppStatus:
-    app_id = r.text(data, "app", where)
-    name = r.text(data, "name", where)
-    state = r.text(data, "state", where)
-    destination = r.field(data, "destination", where)
-    app = None
-    if destination is not None:
-        dest = r.obj(destination, f"{where}.destination")
-        namespace = app_id.rpartition("/")[0].rpartition("/")[2]
-        app = App(
-            name=name,
-            namespace=namespace,
-            project="",
-            sources=(),
-            destination=Destination(
-                *(r.text(dest, k, f"{where}.destination") for k in ("server", "name", "namespace"))
-            ),
-            sync_policy=SyncPolicy(),
-            ignore_differences=(),
-            finalizers=(),
-            defined_in=None,
-            manifest={},
-        )
-    # The JSON has the head definition, else the base one: a removed app only has a base.
-    removed = state == "removed"
-    return AppStatus(
-        app=app_id,
-        name=name,
-        state=state,
-        base=app if removed else None,
-        head=None if removed else app,
-        reason=r.text(data, "reason", where),
+def _key(r: _Reader, value: Any, where: str) -> ResourceKey:
+    data = r.obj(value, where)
+    return ResourceKey(
+        r.string(data, "group", where),
+        r.string(data, "kind", where),
+        r.string(data, "namespace", where),
+        r.string(data, "name", where),
     )
 
 
-_DELTA_KINDS = ("changed", "added", "removed", "reordered")
-_CHANGE_TYPES = ("added", "removed", "modified", "moved")
-
-
-def _delta(r: _Reader, data: Mapping[str, Any], where: str) -> FieldDelta:
-    kind = r.text(data, "kind", where)
-    if kind not in _DELTA_KINDS:
-        raise r.fail(f"{where}.kind", f"unknown kind {kind!r}")
-    return FieldDelta(
-        path=r.text(data, "path", where),
-        before=r.field(data, "before", where),
-        after=r.field(data, "after", where),
-        kind=kind,
-        ignored=r.flag(data, "ignored", where),
+def _destination(r: _Reader, value: Any, where: str) -> Destination:
+    data = r.obj(value, where)
+    return Destination(
+        r.string(data, "server", where), r.string(data, "name", where), r.string(data, "namespace", where)
     )
 
 
-def _change(r: _Reader, data: Mapping[str, Any], where: str) -> Change:
-    app = r.text(data, "app", where)
-    change_type = r.text(data, "type", where)
-    if change_type not in _CHANGE_TYPES:
-        raise r.fail(f"{where}.type", f"unknown change type {change_type!r}")
-    key = _key(r, r.field(data, "resource", where), f"{where}.resource")
-    if key is None:
-        raise r.fail(f"{where}.resource", "a change needs its resource")
-    source = r.opt_text(data, "source", where)
-    from_app = r.opt_text(data, "fromApp", where)
-    location = Location(source) if source is not None else None
-    # Bodies are not in the JSON: empty bodies mark them unknown (reviewer.report.yamldiff).
-    base = None if change_type == "added" else Resource(key, "", {}, from_app or app, location)
-    head = None if change_type == "removed" else Resource(key, "", {}, app, location)
-    return Change(
-        key=key,
-        type=change_type,
-        cluster=r.text(data, "cluster", where),
-        base=base,
-        head=head,
-        deltas=tuple(_delta(r, item, f"{where}.paths[{i}]") for i, item in enumerate(r.objects(data, "paths", where))),
-        hook=r.flag(data, "hook", where),
-    )
-
-
-def _finding(r: _Reader, data: Mapping[str, Any], where: str) -> Finding:
-    return Finding(
-        rule=r.text(data, "rule", where),
-        severity=r.text(data, "severity", where),
-        title=r.text(data, "title", where),
-        message=r.text(data, "message", where),
-        app=r.text(data, "app", where),
-        key=_key(r, r.field(data, "resource", where), f"{where}.resource"),
-        path=r.opt_text(data, "path", where),
-        location=_location(r, r.field(data, "location", where), f"{where}.location"),
-        evidence=r.text(data, "evidence", where),
-        origin=r.text(data, "origin", where),
-        waived=r.flag(data, "waived", where),
-    )
-
-
-def _number(r: _Reader, data: Mapping[str, Any], key: str, where: str) -> float:
-    return float(r.typed(r.field(data, key, where), (int, float), f"{where}.{key}", "a number"))
-
-
-def _strings(r: _Reader, data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
-    return tuple(
-        r.typed(item, str, f"{where}.{key}[{i}]", "a string") for i, item in enumerate(r.items(data, key, where))
-    )
-
-
-def _llm(r: _Reader, value: Any) -> LlmReview | None:
-    """The `llm` object (null when the LLM review was off), every field type-checked like the rest."""
+def _definition(r: _Reader, value: Any, where: str) -> App | None:
+    """An app's definition; its raw manifest and its sources' tool options are not in reports."""
     if value is None:
         return None
-    where = "llm"
     data = r.obj(value, where)
-
-    def count(key: str) -> int:
-        return cast(int, r.typed(r.field(data, key, where), int, f"{where}.{key}", "an integer"))
-
-    dropped = r.obj(r.field(data, "dropped", where), f"{where}.dropped")
-    return LlmReview(
-        status=r.text(data, "status", where),
-        reason=r.text(data, "reason", where),
-        kind=r.text(data, "kind", where),
-        model=r.text(data, "model", where),
-        endpoint=r.text(data, "endpoint", where),
-        prompt_digest=r.text(data, "promptDigest", where),
-        prompt_source=r.text(data, "promptSource", where),
-        schema_version=r.text(data, "schemaVersion", where),
-        severity_cap=r.text(data, "severityCap", where),
-        mode=r.text(data, "mode", where),
-        attempts=count("attempts"),
-        cached=r.flag(data, "cached", where),
-        input_tokens=count("inputTokens"),
-        not_reviewed=_strings(r, data, "notReviewed", where),
-        summarised=_strings(r, data, "summarised", where),
-        dropped_findings=count("droppedFindings"),
-        dropped=tuple(
-            (reason, cast(int, r.typed(n, int, f"{where}.dropped.{reason}", "an integer")))
-            for reason, n in dropped.items()
-        ),
-        redacted_values=count("redactedValues"),
-        stripped=_strings(r, data, "stripped", where),
-        elapsed=_number(r, data, "elapsed", where),
-    )
-
-
-def _error(r: _Reader, data: Mapping[str, Any], where: str) -> RenderError:
-    return RenderError(
-        app=r.text(data, "app", where),
-        message=r.text(data, "message", where),
-        command=r.text(data, "command", where),
-        exit_code=r.opt_int(data, "exitCode", where),
-        stderr=r.text(data, "stderr", where),
-    )
-
-
-def _pairs(
-    r: _Reader, data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], what: str
-) -> tuple[tuple[str, Any], ...]:
-    mapping = r.obj(r.field(data, key, "report"), key)
-    return tuple((name, r.typed(value, kind, f"{key}.{name}", what)) for name, value in mapping.items())
-
-
-def load_report(text: str, source: str) -> Report:
-    """The report in `text` (what `format_json` wrote); `source` names it in error messages."""
-    r = _Reader(source)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise r.fail(f"line {exc.lineno}", f"invalid JSON ({exc.msg})") from None
-    data = r.obj(document, "report")
-    version = r.field(data, "schemaVersion", "report")
-    if type(version) is not int or version != SCHEMA_VERSION:
-        raise r.fail("schemaVersion", f"{version!r}; this version of gitops-reviewer reads {SCHEMA_VERSION}")
-    verdict = r.text(data, "verdict", "report")
-    if verdict not in ("pass", "fail", "error"):
-        raise r.fail("verdict", f"unknown verdict {verdict!r}")
-    base = r.obj(r.field(data, "base", "report"), "base")
-    head = r.obj(r.field(data, "head", "report"), "head")
-    return Report(
-        base_revision=r.text(base, "revision", "base"),
-        head_revision=r.text(head, "revision", "head"),
-        base_label=r.text(base, "label", "base"),
-        head_label=r.text(head, "label", "head"),
-        apps=tuple(_status(r, item, f"apps[{i}]") for i, item in enumerate(r.objects(data, "apps", "report"))),
-        changes=tuple(_change(r, item, f"changes[{i}]") for i, item in enumerate(r.objects(data, "changes", "report"))),
-        findings=tuple(
-            _finding(r, item, f"findings[{i}]") for i, item in enumerate(r.objects(data, "findings", "report"))
-        ),
-        errors=tuple(_error(r, item, f"errors[{i}]") for i, item in enumerate(r.objects(data, "errors", "report"))),
-        verdict=verdict,
-        warnings=tuple(
-            r.typed(item, str, f"warnings[{i}]", "a string")
-            for i, item in enumerate(r.items(data, "warnings", "report"))
-        ),
-        unrendered=tuple(
-            Unrendered(
-                r.text(item, "what", f"unrendered[{i}]"),
-                r.text(item, "reason", f"unrendered[{i}]"),
-                _location(r, r.field(item, "location", f"unrendered[{i}]"), f"unrendered[{i}].location"),
+    policy = r.obj(r.field(data, "syncPolicy", where), f"{where}.syncPolicy")
+    sources = []
+    for i, item in enumerate(r.array(data, "sources", where)):
+        at = f"{where}.sources[{i}]"
+        source = r.obj(item, at)
+        sources.append(
+            AppSource(
+                repo_url=r.string(source, "repoURL", at),
+                path=r.optional_string(source, "path", at),
+                target_revision=r.string(source, "targetRevision", at),
+                chart=r.optional_string(source, "chart", at),
+                ref=r.optional_string(source, "ref", at),
+                spec={},
+                origin=r.string(source, "origin", at),
             )
-            for i, item in enumerate(r.objects(data, "unrendered", "report"))
+        )
+    ignore = r.array(data, "ignoreDifferences", where)
+    for i, item in enumerate(ignore):
+        r.obj(item, f"{where}.ignoreDifferences[{i}]")
+    at = f"{where}.syncPolicy"
+    return App(
+        name=r.string(data, "name", where),
+        namespace=r.string(data, "namespace", where),
+        project=r.string(data, "project", where),
+        sources=tuple(sources),
+        destination=_destination(r, r.field(data, "destination", where), f"{where}.destination"),
+        sync_policy=SyncPolicy(
+            automated=r.boolean(policy, "automated", at),
+            prune=r.boolean(policy, "prune", at),
+            self_heal=r.boolean(policy, "selfHeal", at),
+            allow_empty=r.boolean(policy, "allowEmpty", at),
+            sync_options=r.strings(policy, "syncOptions", at),
         ),
-        timings=tuple((name, float(value)) for name, value in _pairs(r, data, "timings", (int, float), "a number")),
-        tool_versions=_pairs(r, data, "toolVersions", str, "a string"),
-        changed_paths=tuple(
-            r.typed(item, str, f"changedPaths[{i}]", "a string")
-            for i, item in enumerate(r.items(data, "changedPaths", "report"))
-        ),
-        llm=_llm(r, r.field(data, "llm", "report")),
+        ignore_differences=tuple(ignore),
+        finalizers=r.strings(data, "finalizers", where),
+        defined_in=_location(r, data.get("definedIn"), f"{where}.definedIn"),
+        manifest={},
+        parent=r.optional_string(data, "parent", where),
+        generator=r.optional_string(data, "generator", where),
+        control_plane=r.string(data, "controlPlane", where),
+        multi_source=r.boolean(data, "multiSource", where),
+    )
+
+
+def _app_status(r: _Reader, value: Any, where: str) -> AppStatus:
+    data = r.obj(value, where)
+    return AppStatus(
+        app=r.string(data, "app", where),
+        name=r.string(data, "name", where),
+        state=r.string(data, "state", where),
+        base=_definition(r, data.get("base"), f"{where}.base"),
+        head=_definition(r, data.get("head"), f"{where}.head"),
+        reason=r.string(data, "reason", where),
+    )
+
+
+def _side(r: _Reader, value: Any, where: str, key: ResourceKey) -> Resource:
+    data = r.obj(value, where)
+    body = r.obj(r.field(data, "body", where), f"{where}.body")
+    wave = r.integer(data, "syncWave", where)
+    return Resource(
+        key=key,
+        api_version=r.string(data, "apiVersion", where),
+        body=body,
+        app=r.string(data, "app", where),
+        location=_location(r, data.get("location"), f"{where}.location"),
+        sync_wave=wave,
+        hook_phases=r.strings(data, "hookPhases", where),
+        sync_options=r.strings(data, "syncOptions", where),
+    )
+
+
+def _bodiless(app: str, key: ResourceKey, source: str | None) -> Resource:
+    """A side of a change from a report that did not carry the resources (older reports)."""
+    return Resource(key=key, api_version="", body={}, app=app, location=Location(source) if source else None)
+
+
+def _change(r: _Reader, value: Any, where: str) -> Change:
+    data = r.obj(value, where)
+    kind = r.choice(data, "type", where, CHANGE_TYPES)
+    key = _key(r, r.field(data, "resource", where), f"{where}.resource")
+    app = r.string(data, "app", where)
+    if "base" in data or "head" in data:
+        base = None if data.get("base") is None else _side(r, data["base"], f"{where}.base", key)
+        head = None if data.get("head") is None else _side(r, data["head"], f"{where}.head", key)
+    else:
+        source = r.optional_string(data, "source", where)
+        from_app = r.optional_string(data, "fromApp", where) or app
+        base = None if kind == "added" else _bodiless(from_app, key, source)
+        head = None if kind == "removed" else _bodiless(app, key, source)
+    wanted = {"added": (False, True), "removed": (True, False)}.get(kind, (True, True))
+    if (base is not None, head is not None) != wanted:
+        sides = " and ".join(side for side, want in zip(("base", "head"), wanted, strict=True) if want)
+        r.fail(where, f"a change of type `{kind}` needs exactly its {sides} resource")
+    deltas = []
+    for i, item in enumerate(r.array(data, "paths", where)):
+        at = f"{where}.paths[{i}]"
+        delta = r.obj(item, at)
+        deltas.append(
+            FieldDelta(
+                path=r.string(delta, "path", at),
+                before=delta.get("before"),
+                after=delta.get("after"),
+                kind=r.string(delta, "kind", at),
+                ignored=r.boolean(delta, "ignored", at),
+            )
+        )
+    return Change(
+        key=key,
+        type=kind,
+        cluster=r.string(data, "cluster", where),
+        base=base,
+        head=head,
+        deltas=tuple(deltas),
+        hook=r.boolean(data, "hook", where),
+    )
+
+
+def _finding(r: _Reader, value: Any, where: str) -> Finding:
+    data = r.obj(value, where)
+    resource = data.get("resource")
+    return Finding(
+        rule=r.string(data, "rule", where),
+        severity=r.string(data, "severity", where),
+        title=r.string(data, "title", where),
+        message=r.string(data, "message", where),
+        app=r.string(data, "app", where),
+        key=None if resource is None else _key(r, resource, f"{where}.resource"),
+        path=r.optional_string(data, "path", where),
+        location=_location(r, data.get("location"), f"{where}.location"),
+        evidence=r.string(data, "evidence", where, default=""),
+        origin=r.string(data, "origin", where),
+        waived=r.boolean(data, "waived", where),
+    )
+
+
+def _error(r: _Reader, value: Any, where: str) -> RenderError:
+    data = r.obj(value, where)
+    return RenderError(
+        app=r.string(data, "app", where),
+        message=r.string(data, "message", where),
+        source=r.optional_integer(data, "source", where),
+        command=r.string(data, "command", where),
+        exit_code=r.optional_integer(data, "exitCode", where),
+        stderr=r.string(data, "stderr", where),
+    )
+
+
+def _unrendered(r: _Reader, value: Any, where: str) -> Unrendered:
+    data = r.obj(value, where)
+    return Unrendered(
+        what=r.string(data, "what", where),
+        reason=r.string(data, "reason", where),
+        location=_location(r, data.get("location"), f"{where}.location"),
+    )
+
+
+def _llm(r: _Reader, value: Any, where: str) -> LlmReview:
+    data = r.obj(value, where)
+    elapsed = data.get("elapsed", 0.0)
+    return LlmReview(
+        status=r.string(data, "status", where),
+        reason=r.string(data, "reason", where),
+        model=r.string(data, "model", where),
+        endpoint=r.string(data, "endpoint", where),
+        prompt_digest=r.string(data, "promptDigest", where),
+        schema_version=r.string(data, "schemaVersion", where),
+        not_reviewed=r.strings(data, "notReviewed", where),
+        dropped_findings=r.integer(data, "droppedFindings", where),
+        redacted_values=r.integer(data, "redactedValues", where),
+        stripped=r.strings(data, "stripped", where),
+        cached=r.boolean(data, "cached", where),
+        elapsed=r.number(elapsed, f"{where}.elapsed"),
     )

@@ -4,6 +4,10 @@
 without it. Keys come in a fixed order and lists in a fixed sort, so two runs over the same change give
 byte-identical output. Secret values are masked here too (reviewer.report.masking).
 
+The document holds everything the other formats print, so that a report can be read back
+(reviewer.report.json_load) and published or merged elsewhere: the resources of each change as the
+YAML diff shows them, the apps' definitions (without their raw manifests), evidence, the LLM review.
+
 (The module is not called `json` so that it never shadows the standard library's.)
 """
 
@@ -24,9 +28,10 @@ from ..records import (
     Location,
     RenderError,
     Report,
+    Resource,
     ResourceKey,
 )
-from .masking import masked_delta
+from .masking import changed_secret_keys, masked_body, masked_delta
 from .options import FormatOptions
 from .summary import ordered_findings, source_location
 
@@ -63,6 +68,45 @@ def _destination(app: App | None) -> dict[str, str] | None:
     return {"server": destination.server, "name": destination.name, "namespace": destination.namespace}
 
 
+def _definition(app: App | None) -> dict[str, Any] | None:
+    """An app's definition as discovery read it. Not its raw manifest, nor its sources' tool options:
+    inline Helm values and parameters may hold secrets."""
+    if app is None:
+        return None
+    policy = app.sync_policy
+    return {
+        "name": app.name,
+        "namespace": app.namespace,
+        "project": app.project,
+        "destination": _destination(app),
+        "syncPolicy": {
+            "automated": policy.automated,
+            "prune": policy.prune,
+            "selfHeal": policy.self_heal,
+            "allowEmpty": policy.allow_empty,
+            "syncOptions": list(policy.sync_options),
+        },
+        "sources": [
+            {
+                "repoURL": source.repo_url,
+                "path": source.path,
+                "targetRevision": source.target_revision,
+                "chart": source.chart,
+                "ref": source.ref,
+                "origin": source.origin,
+            }
+            for source in app.sources
+        ],
+        "multiSource": app.multi_source,
+        "ignoreDifferences": _jsonable(list(app.ignore_differences)),
+        "finalizers": list(app.finalizers),
+        "definedIn": _location(app.defined_in),
+        "parent": app.parent,
+        "generator": app.generator,
+        "controlPlane": app.control_plane,
+    }
+
+
 def _app(status: AppStatus) -> dict[str, Any]:
     return {
         "app": status.app,
@@ -70,6 +114,8 @@ def _app(status: AppStatus) -> dict[str, Any]:
         "state": status.state,
         "reason": status.reason,
         "destination": _destination(status.head or status.base),
+        "base": _definition(status.base),
+        "head": _definition(status.head),
     }
 
 
@@ -81,6 +127,22 @@ def _path(change: Change, delta: FieldDelta) -> dict[str, Any]:
         "before": _jsonable(delta.before),
         "after": _jsonable(delta.after),
         "ignored": delta.ignored,
+    }
+
+
+def _side(resource: Resource | None, changed: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Any] | None:
+    """One side of a change: the resource as the YAML diff prints it (Secret values masked, those in
+    `changed` marked changed), with what the rules read besides its body."""
+    if resource is None:
+        return None
+    return {
+        "app": resource.app,
+        "apiVersion": resource.api_version,
+        "location": _location(resource.location),
+        "syncWave": resource.sync_wave,
+        "hookPhases": list(resource.hook_phases),
+        "syncOptions": list(resource.sync_options),
+        "body": _jsonable(masked_body(resource, changed)),
     }
 
 
@@ -96,6 +158,8 @@ def _change(change: Change) -> dict[str, Any]:
         "fromApp": change.from_app if change.type == "moved" else None,
         "source": location.file if location else None,
         "paths": [_path(change, delta) for delta in change.deltas],
+        "base": _side(change.base),
+        "head": _side(change.head, changed_secret_keys(change)),
     }
 
 
@@ -116,33 +180,6 @@ def _finding(finding: Finding) -> dict[str, Any]:
     }
 
 
-def _llm(review: LlmReview | None) -> dict[str, Any] | None:
-    if review is None:
-        return None
-    return {
-        "status": review.status,
-        "reason": review.reason,
-        "kind": review.kind,
-        "model": review.model,
-        "endpoint": review.endpoint,
-        "promptDigest": review.prompt_digest,
-        "promptSource": review.prompt_source,
-        "schemaVersion": review.schema_version,
-        "severityCap": review.severity_cap,
-        "mode": review.mode,
-        "attempts": review.attempts,
-        "cached": review.cached,
-        "inputTokens": review.input_tokens,
-        "notReviewed": list(review.not_reviewed),
-        "summarised": list(review.summarised),
-        "droppedFindings": review.dropped_findings,
-        "dropped": dict(review.dropped),
-        "redactedValues": review.redacted_values,
-        "stripped": list(review.stripped),
-        "elapsed": round(review.elapsed, 3),
-    }
-
-
 def _error(error: RenderError) -> dict[str, Any]:
     return {
         "app": error.app,
@@ -150,6 +187,26 @@ def _error(error: RenderError) -> dict[str, Any]:
         "command": error.command,
         "exitCode": error.exit_code,
         "stderr": error.stderr,
+        "source": error.source,
+    }
+
+
+def _llm(review: LlmReview | None) -> dict[str, Any] | None:
+    if review is None:
+        return None
+    return {
+        "status": review.status,
+        "reason": review.reason,
+        "model": review.model,
+        "endpoint": review.endpoint,
+        "promptDigest": review.prompt_digest,
+        "schemaVersion": review.schema_version,
+        "notReviewed": list(review.not_reviewed),
+        "droppedFindings": review.dropped_findings,
+        "redactedValues": review.redacted_values,
+        "stripped": list(review.stripped),
+        "cached": review.cached,
+        "elapsed": round(review.elapsed, 3),
     }
 
 
@@ -175,7 +232,9 @@ def report_document(report: Report) -> dict[str, Any]:
         "changedPaths": list(report.changed_paths),
         "timings": {stage: round(seconds, 3) for stage, seconds in report.timings},
         "toolVersions": dict(report.tool_versions),
+        "skippedApps": report.skipped_apps,
         "llm": _llm(report.llm),
+        "shard": None,
         "schemaVersion": SCHEMA_VERSION,
     }
 
