@@ -6,7 +6,6 @@ the parallel renders, the timings and the verdict, and never lets a failure look
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +24,7 @@ from .policies.user import load_user_policies
 from .records import App, AppStatus, Change, Finding, RenderError, RenderResult, Report, severity_rank
 from .rendering.helm import helm_version
 from .rendering.kustomize import kustomize_version
-from .revision import RevisionView, open_revision
+from .revision import RevisionView, default_jobs, open_revision
 from .selection import select_apps
 
 Progress = Callable[[int, int, str], None]
@@ -58,12 +57,13 @@ def verdict(errors: tuple[RenderError, ...], findings: tuple[Finding, ...], fail
     return "pass"
 
 
-def _render_all(jobs: list[tuple[RevisionView, App]], progress: Progress | None) -> dict[tuple[int, str], RenderResult]:
-    """Render (view, app) pairs in parallel, bounded by the cores; Helm renders in process, kustomize in
+def _render_all(
+    jobs: list[tuple[RevisionView, App]], progress: Progress | None, workers: int
+) -> dict[tuple[int, str], RenderResult]:
+    """Render (view, app) pairs in parallel, `workers` at a time; Helm renders in process, kustomize in
     subprocesses, both release the GIL."""
     results: dict[tuple[int, str], RenderResult] = {}
     total = len(jobs)
-    workers = max(1, min(os.cpu_count() or 2, 8))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render") as pool:
         futures = {pool.submit(view.render, app): (id(view), app.id) for view, app in jobs}
         for done, future in enumerate(futures, start=1):
@@ -112,19 +112,24 @@ def review(
     progress: Progress | None = None,
     rules: list[ModuleType] | None = None,
     llm: LlmOptions | None = None,
+    jobs: int | None = None,
 ) -> Report:
-    """Review one change and build the report every output format is made from."""
+    """Review one change and build the report every output format is made from. `jobs`: renders at a
+    time (default: one per core)."""
     from .diff import diff_renders  # the diff stage
 
     clock = _Clock()
     warnings: list[str] = []
+    workers = jobs or default_jobs()
     with ExitStack() as stack:
         with clock.stage("discover base"):
             base = stack.enter_context(
-                open_revision(change.repo, change.base, config_path=config_path, offline=offline)
+                open_revision(change.repo, change.base, config_path=config_path, offline=offline, jobs=workers)
             )
         with clock.stage("discover head"):
-            head = stack.enter_context(open_revision(change.repo, change.head, config=base.config, offline=offline))
+            head = stack.enter_context(
+                open_revision(change.repo, change.head, config=base.config, offline=offline, jobs=workers)
+            )
         if CONFIG_FILE in change.changed_paths and config_path is None:
             warnings.append(
                 f"this change edits {CONFIG_FILE}; the review uses the base revision's configuration, so the "
@@ -134,16 +139,23 @@ def review(
         head_apps = {a.id: a for a in head.discovery.apps}
         with clock.stage("select"):
             selection = select_apps(
-                base_apps, head_apps, base.tree.root, head.tree.root, change.changed_paths, all_apps=all_apps
+                base_apps,
+                head_apps,
+                base.tree.root,
+                head.tree.root,
+                change.changed_paths,
+                all_apps=all_apps,
+                base_index=None if all_apps else base.inputs,
+                head_index=None if all_apps else head.inputs,
             )
-        jobs = [
+        render_jobs = [
             (view, apps[app_id])
             for app_id in selection.selected
             for view, apps in ((base, base_apps), (head, head_apps))
             if app_id in apps
         ]
         with clock.stage("render"):
-            rendered = _render_all(jobs, progress)
+            rendered = _render_all(render_jobs, progress, workers)
         base_side = {i: (base_apps[i], rendered[(id(base), i)]) for i in selection.selected if i in base_apps}
         head_side = {i: (head_apps[i], rendered[(id(head), i)]) for i in selection.selected if i in head_apps}
         with clock.stage("diff"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .config import CONFIG_FILE, Config, load_config
@@ -17,6 +17,7 @@ from .records import App, Discovery, RenderError, RenderResult
 from .rendering import render_app
 from .rendering.context import RenderContext
 from .rendering.scopes import ScopeTable
+from .selection import InputIndex
 from .trees import WORKTREE, Tree, materialise, remotes
 
 LOCAL_REPO_URL = "https://config-repo.invalid/local"
@@ -29,6 +30,14 @@ class RevisionView:
     config: Config
     ctx: RenderContext
     discovery: Discovery
+    _inputs: InputIndex | None = field(default=None, repr=False)
+
+    @property
+    def inputs(self) -> InputIndex:
+        """Which files each app reads at this revision, and which apps read each file (built once)."""
+        if self._inputs is None:
+            self._inputs = InputIndex.build({a.id: a for a in self.discovery.apps}, self.ctx.root, self.ctx.graphs)
+        return self._inputs
 
     def render(self, app: App) -> RenderResult:
         """The app's render, reusing one made during discovery."""
@@ -66,6 +75,11 @@ def offline_default() -> bool:
     return os.environ.get("GITOPS_REVIEWER_OFFLINE", "").lower() in ("1", "true", "yes")
 
 
+def default_jobs() -> int:
+    """Renders at a time: one per core (kustomize and Helm are CPU-bound)."""
+    return max(1, os.cpu_count() or 1)
+
+
 @contextmanager
 def open_revision(
     repo: Path,
@@ -74,6 +88,7 @@ def open_revision(
     config_path: Path | None = None,
     config: Config | None = None,
     offline: bool | None = None,
+    jobs: int | None = None,
 ) -> Iterator[RevisionView]:
     """Materialise `rev` of the config repo at `repo`, read its config, and discover its apps.
 
@@ -99,4 +114,5 @@ def open_revision(
             crd_api_versions=crd_api_versions(scan.crds),
             escaping_symlinks=tree.escaping_symlinks,
         )
-        yield RevisionView(tree=tree, config=config, ctx=ctx, discovery=discover(ctx, scan))
+        discovery = discover(ctx, scan, jobs=jobs or default_jobs())
+        yield RevisionView(tree=tree, config=config, ctx=ctx, discovery=discovery)

@@ -20,6 +20,21 @@ from .errors import GitError, ToolError
 
 WORKTREE = "WORKTREE"
 GIT_TIMEOUT = 300.0
+# Checkouts of this process that contain no symlink at all (resolved paths): inside them, resolving a
+# path is normalising it.
+_PLAIN_CHECKOUTS: set[str] = set()
+
+
+def resolved(path: Path) -> Path:
+    """`path.resolve()`, answered without touching the filesystem inside a private checkout that holds
+    no symlinks: there every component is a real directory, so resolving is normalising. Discovery,
+    selection and rendering resolve tens of thousands of paths in a large repo; each `resolve()` is an
+    lstat per component."""
+    text = os.path.normpath(os.path.join(os.getcwd(), path))
+    for checkout in _PLAIN_CHECKOUTS:
+        if text == checkout or text.startswith(checkout + "/"):
+            return Path(text)
+    return path.resolve()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +92,41 @@ def _subdir(top: Path, path: Path) -> str:
     return "" if str(rel) == "." else rel.as_posix()
 
 
+# Leave this much room on a memory-backed filesystem besides the tree itself.
+_SCRATCH_HEADROOM = 256 * 1024 * 1024
+
+
+def scratch_parent(size_hint: int) -> str | None:
+    """Where to write a private tree: a memory-backed `/dev/shm` when it has room for it, else the
+    default temporary directory (None). A review writes and deletes a whole checkout per revision,
+    which on a disk-backed /tmp costs more than every render of a small change; an explicit `TMPDIR`
+    is always obeyed."""
+    if os.environ.get("TMPDIR"):
+        return None
+    shm = "/dev/shm"
+    try:
+        stat = os.statvfs(shm)
+    except OSError:
+        return None
+    if not os.access(shm, os.W_OK | os.X_OK) or stat.f_bavail * stat.f_frsize < 4 * size_hint + _SCRATCH_HEADROOM:
+        return None
+    return shm
+
+
+def tree_size(top: Path, rev: str) -> int:
+    """The bytes a checkout of `rev` (HEAD for the working tree) takes, from git's object sizes."""
+    try:
+        listing = _git(top, "ls-tree", "-r", "-l", "-z", "HEAD" if rev == WORKTREE else rev)
+    except GitError:
+        return 0
+    total = 0
+    for entry in filter(None, listing.split("\0")):
+        fields = entry.split(None, 4)
+        if len(fields) >= 4 and fields[3].isdigit():
+            total += int(fields[3])
+    return total
+
+
 @contextmanager
 def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
     """Yield a private copy of the config repo at `path` as of `rev` (or the working tree); always cleaned up.
@@ -85,7 +135,7 @@ def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
     """
     top = git_toplevel(path)
     subdir = _subdir(top, path)
-    tmp = Path(tempfile.mkdtemp(prefix="gitops-reviewer-"))
+    tmp = Path(tempfile.mkdtemp(prefix="gitops-reviewer-", dir=scratch_parent(tree_size(top, rev))))
     try:
         dest = tmp / "tree"
         dest.mkdir()
@@ -95,32 +145,43 @@ def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
         else:
             sha = resolve_revision(top, rev)
             _checkout(top, sha, subdir, dest, tmp / "index")
+        dest = dest.resolve()
         root = dest / subdir if subdir else dest
         root.mkdir(parents=True, exist_ok=True)
-        escaping = remove_escaping_symlinks(dest, root)
+        escaping, links = remove_escaping_symlinks(dest, root)
+        if not links:
+            _PLAIN_CHECKOUTS.add(str(dest))
         yield Tree(root=root, revision=sha, label=rev, repo_subdir=subdir, escaping_symlinks=escaping)
     finally:
+        _PLAIN_CHECKOUTS.discard(str(tmp.resolve() / "tree"))
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def remove_escaping_symlinks(checkout: Path, root: Path) -> tuple[str, ...]:
+def remove_escaping_symlinks(checkout: Path, root: Path) -> tuple[tuple[str, ...], int]:
     """Delete symlinks that resolve outside the checkout, so no tool can read the host through them
     (a committed `x -> /etc/passwd` read by Helm's .Files.Get, a kustomization that is a link to a file
     elsewhere). Argo CD refuses apps containing them (util/io/path CheckOutOfBoundsSymlinks); the
-    renderer fails those apps using the returned list (paths relative to `root`)."""
+    renderer fails those apps using the returned list (paths relative to `root`). Also returns how
+    many symlinks stay (those that point inside the checkout)."""
     bound = checkout.resolve()
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(checkout):
-        for name in [*dirnames, *filenames]:
-            path = Path(dirpath) / name
-            if not path.is_symlink():
-                continue
-            target = path.resolve()
-            if target == bound or bound in target.parents:
-                continue
-            found.append(os.path.relpath(path, root))
-            path.unlink()
-    return tuple(sorted(found))
+    kept = 0
+    pending = [str(checkout)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:  # file types from the directory listing: no stat each
+            for entry in entries:
+                if not entry.is_symlink():
+                    if entry.is_dir():
+                        pending.append(entry.path)
+                    continue
+                path = Path(entry.path)
+                target = path.resolve()
+                if target == bound or bound in target.parents:
+                    kept += 1
+                    continue
+                found.append(os.path.relpath(path, root))
+                path.unlink()
+    return tuple(sorted(found)), kept
 
 
 def _head_or_empty(top: Path) -> str:

@@ -5,6 +5,7 @@ Exit codes: 0 pass, 1 blocking findings or failed renders, 2 usage/config error,
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -14,13 +15,31 @@ import click
 
 from .. import __version__
 from ..errors import ReviewerError
-from .apps import apps_command
-from .check import check_command, diff_command
-from .render import render_command
-from .rules import rules_command
+
+# Subcommands by name -> "module:attribute", imported only when that command runs (or when the group's
+# help lists them): `gitops-reviewer --help` must not pay for Helm, CEL or the platform clients. Every
+# command module keeps its top-level imports light and imports its machinery inside the command.
+COMMANDS: dict[str, str] = {
+    "apps": "reviewer.cli.apps:apps_command",
+    "render": "reviewer.cli.render:render_command",
+    "check": "reviewer.cli.check:check_command",
+    "diff": "reviewer.cli.check:diff_command",
+    "rules": "reviewer.cli.rules:rules_command",
+}
 
 
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return self.commands.get(cmd_name)
+        module, _, attribute = COMMANDS[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -45,12 +64,6 @@ class _Group(click.Group):
 def cli() -> None:
     """What will Argo CD do to your clusters when this change merges?"""
 
-
-cli.add_command(apps_command)
-cli.add_command(render_command)
-cli.add_command(check_command)
-cli.add_command(diff_command)
-cli.add_command(rules_command)
 
 
 def main() -> None:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import RenderFailure
 from ..records import App, Discovery
-from ..rendering.source import detect_type, resolve_path
-from ..revision import RevisionView, open_revision
 from .options import revision_options
+
+if TYPE_CHECKING:
+    from ..revision import RevisionView
 
 
 def source_summary(app: App, view: RevisionView) -> tuple[str, str]:
+    from ..rendering.source import detect_type, resolve_path
+
     types, paths = [], []
     for source in app.sources:
         if source.ref and not source.path and not source.chart:
@@ -96,6 +99,8 @@ def _notes(discovery: Discovery) -> list[str]:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def apps_command(repo: Path, rev: str, config_path: Path | None, offline: bool | None, fmt: str) -> None:
     """List every Argo CD Application of the config repo at a revision."""
+    from ..revision import open_revision
+
     with open_revision(repo, rev, config_path=config_path, offline=offline) as view:
         rows = [app_row(app, view) for app in view.discovery.apps]
         failed = bool(view.discovery.errors) or any(r.errors for r in view.discovery.renders.values())

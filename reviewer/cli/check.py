@@ -8,10 +8,8 @@ from typing import Any
 
 import click
 
-from ..change import resolve_change
 from ..records import SEVERITIES, Report
 from ..report import FORMATS, FormatOptions
-from ..review import review
 from .options import repo_options
 
 _EXIT = {"pass": 0, "fail": 1, "error": 1}
@@ -70,6 +68,9 @@ def _run(
     all_apps: bool,
     fail_on: str,
 ) -> Report:
+    from ..change import resolve_change
+    from ..review import review  # the pipeline: imported when a review runs, not for --help
+
     change = resolve_change(repo, base, head)
     return review(
         change, fail_on=fail_on, all_apps=all_apps, offline=offline, config_path=config_path, progress=_Progress()

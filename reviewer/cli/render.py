@@ -10,8 +10,6 @@ import click
 
 from ..records import RenderResult, Resource
 from ..redaction import mask_secret_values
-from ..revision import open_revision
-from ..yamlio import dump_yaml
 from .options import revision_options
 
 
@@ -48,6 +46,8 @@ def result_json(result: RenderResult) -> dict[str, Any]:
 
 
 def _manifest_yaml(r: Resource) -> str:
+    from ..yamlio import dump_yaml
+
     return dump_yaml(dict(mask_secret_values(r.body))).rstrip()
 
 
@@ -74,6 +74,8 @@ def render_command(
     """Render Applications the way Argo CD's repo-server would. Exits 1 if any render failed.
 
     Secret values are masked (their keys are shown)."""
+    from ..revision import open_revision
+
     with open_revision(repo, rev, config_path=config_path, offline=offline) as view:
         apps = [view.find(app_name)] if app_name else list(view.discovery.apps)
         results = [view.render(app) for app in apps]

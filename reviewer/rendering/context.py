@@ -9,6 +9,8 @@ from pathlib import Path
 
 from ..config import Config
 from ..discovery.repos import RepoIdentity
+from ..trees import resolved
+from .kustomize_graph import KustomizeGraphs
 from .scopes import ScopeTable
 
 
@@ -24,18 +26,23 @@ class RenderContext:
     offline: bool = False  # refuse every network fetch (chart repositories, dependencies)
     crd_api_versions: tuple[str, ...] = ()  # group/version and group/version/Kind of CRDs in the repo
     escaping_symlinks: tuple[str, ...] = ()  # removed from the tree; an app containing one cannot render
-    _locks: dict[str, threading.Lock] = field(default_factory=lambda: defaultdict(threading.Lock))
+    _locks: dict[str, threading.RLock] = field(default_factory=lambda: defaultdict(threading.RLock))
     _guard: threading.Lock = field(default_factory=threading.Lock)
+    graphs: KustomizeGraphs = field(init=False)
 
-    def path_lock(self, path: Path) -> threading.Lock:
-        """A lock per app directory: kustomize edits are written into the tree, as Argo CD does."""
+    def __post_init__(self) -> None:
+        self.graphs = KustomizeGraphs(self.path_lock)
+
+    def path_lock(self, path: Path) -> threading.RLock:
+        """A lock per app directory: kustomize edits are written into the tree, as Argo CD does.
+        Re-entrant, so a render holding it can still read its own graph."""
         with self._guard:
             return self._locks[str(path)]
 
     def rel(self, path: Path) -> str:
         """A path relative to the repo root, for provenance and messages."""
         try:
-            rel = path.resolve().relative_to(self.root.resolve()).as_posix()
+            rel = resolved(path).relative_to(resolved(self.root)).as_posix()
         except ValueError:
             return str(path)
         return "" if rel == "." else rel

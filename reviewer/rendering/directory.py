@@ -15,6 +15,7 @@ from .. import proc
 from ..errors import ManifestError, RenderFailure, ToolError
 from ..globs import gobwas_match
 from ..records import App, AppSource, Location
+from ..trees import resolved
 from ..yamlio import GoLikeLoader, load_json, load_yaml_stream
 from .context import RenderContext
 from .manifests import Produced
@@ -152,14 +153,14 @@ def render_directory(
     recurse = bool(spec.get("recurse", False))
     any_extension = spec.get("disableExtensionFilter") is True
     include, exclude = str(spec.get("include") or ""), str(spec.get("exclude") or "")
-    root = ctx.root.resolve()
+    root = resolved(ctx.root)
     produced: list[Produced] = []
     for path in _walk(app_dir, recurse):
         # `disableExtensionFilter: true` reads every file, whatever its name (docs/user-guide/directory.md).
         if not any_extension and not MANIFEST_FILE.match(path.name):
             continue
         rel_to_app = path.relative_to(app_dir).as_posix()
-        real = path.resolve()
+        real = resolved(path)
         if path.is_symlink():
             if not real.exists():
                 continue  # Argo CD logs "destination of symlink is missing" and skips it
