@@ -22,6 +22,7 @@ from .llm.options import LlmOptions
 from .policies.context import EvaluationContext
 from .policies.user import load_user_policies
 from .records import App, AppStatus, Change, Finding, RenderError, RenderResult, Report, severity_rank
+from .rendering.cache import RenderCache
 from .rendering.helm import helm_version
 from .rendering.kustomize import kustomize_version
 from .revision import RevisionView, default_jobs, open_revision
@@ -113,6 +114,7 @@ def review(
     rules: list[ModuleType] | None = None,
     llm: LlmOptions | None = None,
     jobs: int | None = None,
+    cache: RenderCache | None = None,
 ) -> Report:
     """Review one change and build the report every output format is made from. `jobs`: renders at a
     time (default: one per core)."""
@@ -124,11 +126,15 @@ def review(
     with ExitStack() as stack:
         with clock.stage("discover base"):
             base = stack.enter_context(
-                open_revision(change.repo, change.base, config_path=config_path, offline=offline, jobs=workers)
+                open_revision(
+                    change.repo, change.base, config_path=config_path, offline=offline, jobs=workers, cache=cache
+                )
             )
         with clock.stage("discover head"):
             head = stack.enter_context(
-                open_revision(change.repo, change.head, config=base.config, offline=offline, jobs=workers)
+                open_revision(
+                    change.repo, change.head, config=base.config, offline=offline, jobs=workers, cache=cache
+                )
             )
         if CONFIG_FILE in change.changed_paths and config_path is None:
             warnings.append(
@@ -141,8 +147,8 @@ def review(
             selection = select_apps(
                 base_apps,
                 head_apps,
-                base.tree.root,
-                head.tree.root,
+                None,
+                None,
                 change.changed_paths,
                 all_apps=all_apps,
                 base_index=None if all_apps else base.inputs,
@@ -156,6 +162,8 @@ def review(
         ]
         with clock.stage("render"):
             rendered = _render_all(render_jobs, progress, workers)
+            if cache is not None:
+                cache.evict()
         base_side = {i: (base_apps[i], rendered[(id(base), i)]) for i in selection.selected if i in base_apps}
         head_side = {i: (head_apps[i], rendered[(id(head), i)]) for i in selection.selected if i in head_apps}
         with clock.stage("diff"):
@@ -184,7 +192,9 @@ def review(
                 rules,
                 disabled=base.config.rules_disabled,
                 severities=base.config.rule_severities,
-                user_policies=load_user_policies(base.tree.root, base.config.policy_files),
+                user_policies=load_user_policies(base.tree.root, base.config.policy_files)
+                if base.config.policy_files
+                else (),
                 waivers=tuple(base.config.waivers),
             )
         errors = tuple(
@@ -207,7 +217,7 @@ def review(
             warnings=tuple(warnings),
             unrendered=unrendered,
             timings=tuple(clock.timings),
-            tool_versions=tool_versions(),
+            tool_versions=cache.tool_versions(tool_versions) if cache is not None else tool_versions(),
             changed_paths=change.changed_paths,
             skipped_apps=len(selection.skipped),
         )

@@ -122,7 +122,10 @@ class InputIndex:
     @classmethod
     def build(cls, apps: Mapping[str, App], root: Path, graphs: KustomizeGraphs | None = None) -> InputIndex:
         graphs = graphs or KustomizeGraphs()
-        inputs = {app_id: app_inputs(app, root, graphs) for app_id, app in apps.items()}
+        return cls.from_inputs({app_id: app_inputs(app, root, graphs) for app_id, app in apps.items()})
+
+    @classmethod
+    def from_inputs(cls, inputs: Mapping[str, Inputs]) -> InputIndex:
         by_file: dict[str, list[str]] = {}
         by_directory: dict[str, list[str]] = {}
         for app_id, found in inputs.items():
@@ -163,29 +166,33 @@ class Selection:
 def select_apps(
     base_apps: Mapping[str, App],
     head_apps: Mapping[str, App],
-    base_root: Path,
-    head_root: Path,
+    base_root: Path | None,
+    head_root: Path | None,
     changed: Iterable[str],
     *,
     all_apps: bool = False,
     base_index: InputIndex | None = None,
     head_index: InputIndex | None = None,
 ) -> Selection:
-    """Decide which apps the change can affect (pass each revision's `InputIndex` when it is built)."""
+    """Decide which apps the change can affect. Each side's inputs come from its `InputIndex` when
+    given, else from its tree (`base_root`, `head_root`)."""
     paths = sorted(set(changed))
+    if all_apps:
+        return Selection(selected=dict.fromkeys(sorted(set(base_apps) | set(head_apps)), "--all-apps"), skipped=())
     common = {i: a for i, a in head_apps.items() if i in base_apps and base_apps[i].manifest == a.manifest}
-    indexes = {
-        "head": head_index or InputIndex.build(common, head_root),
-        "base": base_index or InputIndex.build({i: base_apps[i] for i in common}, base_root),
-    }
+    if head_index is None:
+        assert head_root is not None, "head_root or head_index"
+        head_index = InputIndex.build(common, head_root)
+    if base_index is None:
+        assert base_root is not None, "base_root or base_index"
+        base_index = InputIndex.build({i: base_apps[i] for i in common}, base_root)
+    indexes = {"head": head_index, "base": base_index}
     readers = {side: index.readers(paths) for side, index in indexes.items()}
     selected: dict[str, str] = {}
     skipped: list[str] = []
     for app_id in sorted(set(base_apps) | set(head_apps)):
         base, head = base_apps.get(app_id), head_apps.get(app_id)
-        if all_apps:
-            selected[app_id] = "--all-apps"
-        elif base is None:
+        if base is None:
             selected[app_id] = "added"
         elif head is None:
             selected[app_id] = "removed"

@@ -10,9 +10,10 @@ import click
 
 from ..errors import RenderFailure
 from ..records import App, Discovery
-from .options import revision_options
+from .options import render_options, revision_options
 
 if TYPE_CHECKING:
+    from ..rendering.cache import RenderCache
     from ..revision import RevisionView
 
 
@@ -96,17 +97,26 @@ def _notes(discovery: Discovery) -> list[str]:
 
 @click.command("apps")
 @revision_options
+@render_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def apps_command(repo: Path, rev: str, config_path: Path | None, offline: bool | None, fmt: str) -> None:
+def apps_command(
+    repo: Path,
+    rev: str,
+    config_path: Path | None,
+    offline: bool | None,
+    fmt: str,
+    jobs: int | None,
+    cache: RenderCache | None,
+) -> None:
     """List every Argo CD Application of the config repo at a revision."""
     from ..revision import open_revision
 
-    with open_revision(repo, rev, config_path=config_path, offline=offline) as view:
+    with open_revision(repo, rev, config_path=config_path, offline=offline, jobs=jobs, cache=cache) as view:
         rows = [app_row(app, view) for app in view.discovery.apps]
         failed = bool(view.discovery.errors) or any(r.errors for r in view.discovery.renders.values())
         if fmt == "json":
             payload = {
-                "revision": view.tree.revision,
+                "revision": view.revision,
                 "apps": rows,
                 "unrendered": [
                     {"what": u.what, "reason": u.reason, "location": str(u.location) if u.location else None}

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..records import SEVERITIES, Report
 from ..report import FORMATS, FormatOptions
-from .options import repo_options
+from .options import render_options, repo_options
+
+if TYPE_CHECKING:
+    from ..rendering.cache import RenderCache
 
 _EXIT = {"pass": 0, "fail": 1, "error": 1}
 
@@ -67,13 +70,22 @@ def _run(
     config_path: Path | None,
     all_apps: bool,
     fail_on: str,
+    jobs: int | None,
+    cache: RenderCache | None,
 ) -> Report:
     from ..change import resolve_change
     from ..review import review  # the pipeline: imported when a review runs, not for --help
 
     change = resolve_change(repo, base, head)
     return review(
-        change, fail_on=fail_on, all_apps=all_apps, offline=offline, config_path=config_path, progress=_Progress()
+        change,
+        fail_on=fail_on,
+        all_apps=all_apps,
+        offline=offline,
+        config_path=config_path,
+        progress=_Progress(),
+        jobs=jobs,
+        cache=cache,
     )
 
 
@@ -90,6 +102,7 @@ def _emit(report: Report, fmt: str, output: Path | None, color: bool | None, inc
 @click.command("check")
 @repo_options
 @review_options
+@render_options
 @click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES),
@@ -108,12 +121,14 @@ def check_command(
     head: str | None,
     all_apps: bool,
     fail_on: str,
+    jobs: int | None,
+    cache: RenderCache | None,
 ) -> None:
     """Review the change before you push: what will Argo CD do when it merges?
 
     Exit codes: 0 pass, 1 blocking findings or failed renders, 2 usage or configuration error, 3 internal error.
     """
-    report = _run(repo, base, head, offline, config_path, all_apps, fail_on)
+    report = _run(repo, base, head, offline, config_path, all_apps, fail_on, jobs, cache)
     _emit(report, fmt, output, color, include_verdict=True)
     if output is not None:
         click.echo(f"gitops-reviewer: {report.verdict}; report written to {output}", err=True)
@@ -123,6 +138,7 @@ def check_command(
 @click.command("diff")
 @repo_options
 @review_options
+@render_options
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes (like git diff --exit-code).")
 def diff_command(
     repo: Path,
@@ -135,12 +151,14 @@ def diff_command(
     head: str | None,
     all_apps: bool,
     exit_code: bool,
+    jobs: int | None,
+    cache: RenderCache | None,
 ) -> None:
     """Print what Argo CD would change, app by app, without judging it (`argocd app diff` for the repo).
 
     Exits 1 when a render failed (the diff would be incomplete) or, with --exit-code, when anything changes.
     """
-    report = _run(repo, base, head, offline, config_path, all_apps, "critical")
+    report = _run(repo, base, head, offline, config_path, all_apps, "critical", jobs, cache)
     _emit(report, fmt, output, color, include_verdict=False)
     failed = bool(report.errors) or (exit_code and bool(report.changes))
     raise SystemExit(1 if failed else 0)

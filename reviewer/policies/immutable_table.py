@@ -17,10 +17,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from ..diff.quantities import parse as parse_quantity
 from ..records import Change, FieldDelta, Resource
+from ..yamlio import load_yaml
 from .field_patterns import (
     AnyItem,
     AnyKey,
@@ -232,7 +231,7 @@ def parse_entries(data: Any, origin: str) -> ImmutableTable:
 def builtin_table() -> ImmutableTable:
     """The shipped table (package data, read once)."""
     text = resources.files(__package__).joinpath(DATA_FILE).read_text(encoding="utf-8")
-    return parse_entries(yaml.safe_load(text), DATA_FILE)
+    return parse_entries(load_yaml(text, file=DATA_FILE), DATA_FILE)  # the C loader: ~20x faster
 
 
 def config_table(options: Mapping[str, Any]) -> ImmutableTable:

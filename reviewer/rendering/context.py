@@ -9,14 +9,14 @@ from pathlib import Path
 
 from ..config import Config
 from ..discovery.repos import RepoIdentity
-from ..trees import resolved
+from ..trees import Checkout, resolved
 from .kustomize_graph import KustomizeGraphs
 from .scopes import ScopeTable
 
 
 @dataclass
 class RenderContext:
-    root: Path  # the config repo at the revision being rendered
+    checkout: Checkout  # the config repo at the revision being rendered (checked out when first read)
     revision: str  # its commit SHA
     config: Config
     identity: RepoIdentity
@@ -32,6 +32,11 @@ class RenderContext:
 
     def __post_init__(self) -> None:
         self.graphs = KustomizeGraphs(self.path_lock)
+
+    @property
+    def root(self) -> Path:
+        """The config repo root in the private tree; reading it checks the revision out if need be."""
+        return self.checkout.root
 
     def path_lock(self, path: Path) -> threading.RLock:
         """A lock per app directory: kustomize edits are written into the tree, as Argo CD does.
