@@ -17,6 +17,7 @@ from types import ModuleType
 from . import __version__
 from .change import ChangeSpec
 from .config import CONFIG_FILE
+from .discovery.incremental import head_discovery_needed, parent_manifests
 from .evaluation import run_rules
 from .llm.options import LlmOptions
 from .policies.context import EvaluationContext
@@ -27,6 +28,7 @@ from .rendering.helm import helm_version
 from .rendering.kustomize import kustomize_version
 from .revision import RevisionView, default_jobs, open_revision
 from .selection import select_apps
+from .trees import WORKTREE, TreeContent
 
 Progress = Callable[[int, int, str], None]
 
@@ -103,6 +105,26 @@ def _statuses(
     return statuses
 
 
+def _same_discovery(base: RevisionView, change: ChangeSpec) -> bool:
+    """Whether the head's discovery is the base's (discovery.incremental): a commit head whose changed
+    files discovery does not read, at a base whose discovery fully succeeded."""
+    if change.head == WORKTREE or base.discovery.errors or any(r.errors for r in base.discovery.renders.values()):
+        return False
+    reason = head_discovery_needed(
+        top=base.top,
+        subdir=base.subdir,
+        base_sha=base.revision,
+        head_sha=change.head,
+        changed=change.changed_paths,
+        base_content=base.content or TreeContent.from_commit(base.top, base.revision, base.subdir),
+        head_content=TreeContent.from_commit(base.top, change.head, base.subdir),
+        base_index=base.inputs,
+        parents=parent_manifests(base.discovery),
+        has_appsets=base.has_appsets,
+    )
+    return reason is None
+
+
 def review(
     change: ChangeSpec,
     *,
@@ -131,9 +153,16 @@ def review(
                 )
             )
         with clock.stage("discover head"):
+            reuse = base if _same_discovery(base, change) else None
             head = stack.enter_context(
                 open_revision(
-                    change.repo, change.head, config=base.config, offline=offline, jobs=workers, cache=cache
+                    change.repo,
+                    change.head,
+                    config=base.config,
+                    offline=offline,
+                    jobs=workers,
+                    cache=cache,
+                    reuse=reuse,
                 )
             )
         if CONFIG_FILE in change.changed_paths and config_path is None:

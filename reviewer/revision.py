@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .config import CONFIG_FILE, Config, config_from_text, load_config
 from .discovery.graph import discover
@@ -50,6 +51,10 @@ class RevisionView:
     cache: RenderCache | None = None
     content: TreeContent | None = None  # file digests, for the render cache
     jobs: int = 1
+    crds: tuple[Mapping[str, Any], ...] = ()  # CRDs written in the tree
+    has_appsets: bool = False  # ApplicationSets in the tree (their git generators read its listing)
+    subdir: str = ""  # the config repo's path inside the git repository
+    top: Path = field(default_factory=Path)  # the git repository
     _inputs: InputIndex | None = field(default=None, repr=False)
     _inputs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _by_id: dict[str, App] | None = field(default=None, repr=False)
@@ -172,6 +177,7 @@ def open_revision(
     offline: bool | None = None,
     jobs: int | None = None,
     cache: RenderCache | None = None,
+    reuse: RevisionView | None = None,
 ) -> Iterator[RevisionView]:
     """Open `rev` of the config repo at `repo`, read its config, and discover its apps.
 
@@ -179,7 +185,8 @@ def open_revision(
     so a change cannot weaken the gate that judges it), else the revision's own `.gitops-reviewer.yaml`.
 
     With a `cache`, a commit whose git tree was discovered before is not checked out: its discovery
-    and selection index come from the cache, and the tree is materialised only if a render misses."""
+    and selection index come from the cache, and the tree is materialised only if a render misses.
+    `reuse`: another revision whose discovery is known to be this one's too (see discovery.incremental)."""
     jobs = jobs or default_jobs()
     offline = offline_default() if offline is None else offline
     with ExitStack() as stack:
@@ -201,7 +208,15 @@ def open_revision(
         urls = [*config.repos, *remotes(repo)]
         key = None
         snapshot = None
-        if cache is not None and rev != WORKTREE:
+        if reuse is not None:
+            snapshot = Snapshot(
+                reuse.discovery,
+                reuse.crds,
+                reuse.ctx.escaping_symlinks,
+                reuse.inputs.inputs,
+                reuse.has_appsets,
+            )
+        elif cache is not None and rev != WORKTREE:
             key = snapshot_key(tree_id(top, sha, subdir), config, urls, offline)
             snapshot = cache.read(key, decode_snapshot)
         crds = snapshot.crds if snapshot else None
@@ -223,14 +238,28 @@ def open_revision(
             crd_api_versions=crd_api_versions(list(crds)),
             escaping_symlinks=snapshot.escaping_symlinks if snapshot else checkout.tree.escaping_symlinks,
         )
-        view = RevisionView(checkout=checkout, config=config, ctx=ctx, cache=cache, content=content, jobs=jobs)
+        view = RevisionView(
+            checkout=checkout,
+            config=config,
+            ctx=ctx,
+            cache=cache,
+            content=content,
+            jobs=jobs,
+            crds=crds,
+            subdir=subdir,
+            top=top,
+        )
         if snapshot is not None:
             view.discovery = snapshot.discovery
-            view._inputs = InputIndex.from_inputs(snapshot.inputs)
+            view.has_appsets = snapshot.appsets
+            view._inputs = reuse.inputs if reuse is not None else InputIndex.from_inputs(snapshot.inputs)
         else:
             assert scan is not None
             view.discovery = discover(ctx, scan, render=view.render_app, jobs=jobs)
+            view.has_appsets = any(d.kind == "ApplicationSet" for d in scan.docs) or any(
+                a.generator for a in view.discovery.apps
+            )
             if key is not None and cache is not None:
-                made = Snapshot(view.discovery, crds, ctx.escaping_symlinks, view.inputs.inputs)
+                made = Snapshot(view.discovery, crds, ctx.escaping_symlinks, view.inputs.inputs, view.has_appsets)
                 cache.write(key, lambda: encode_snapshot(made))
         yield view

@@ -78,7 +78,9 @@ def app_inputs(app: App, root: Path, graphs: KustomizeGraphs | None = None) -> I
             dirs.add(rel)
             if find_kustomization(app_dir) is not None:
                 graph = walk_kustomization(app_dir, graphs)
-                certain &= not graph.unreadable
+                # A kustomization that does not parse, or names a local file or directory that is not there
+                # (kustomize fails on it; adding it later changes what the app reads): always render.
+                certain &= not graph.unreadable and not graph.dangling
                 dirs.update(r for r in (_rel(d, root) for d in graph.directories) if r is not None)
                 files.update(r for r in (_rel(f, root) for f in graph.files) if r is not None)
             directory = source.spec.get("directory")

@@ -34,6 +34,7 @@ class Snapshot:
     crds: tuple[Mapping[str, Any], ...]  # CRDs written in the tree (scopes, Helm API versions)
     escaping_symlinks: tuple[str, ...]
     inputs: Mapping[str, Inputs]  # app id -> what it reads
+    appsets: bool = False  # the tree has ApplicationSets (their git generators read its listing)
 
 
 def snapshot_key(tree_id: str, config: Config, urls: list[str], offline: bool) -> str:
@@ -116,6 +117,7 @@ def encode(snapshot: Snapshot) -> bytes:
             "renders": {app_id: result_data(result) for app_id, result in discovery.renders.items()},
             "crds": [_plain(crd, "a CRD") for crd in snapshot.crds],
             "escaping": list(snapshot.escaping_symlinks),
+            "appsets": snapshot.appsets,
             "inputs": {
                 app_id: [sorted(i.directories), sorted(i.files), i.certain] for app_id, i in snapshot.inputs.items()
             },
@@ -136,4 +138,5 @@ def decode(blob: bytes) -> Snapshot:
         crds=tuple(data["crds"]),
         escaping_symlinks=tuple(data["escaping"]),
         inputs={i: Inputs(frozenset(d), frozenset(f), bool(c)) for i, (d, f, c) in data["inputs"].items()},
+        appsets=bool(data["appsets"]),
     )

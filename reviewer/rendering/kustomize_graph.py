@@ -56,6 +56,7 @@ class KustomizeGraph:
     files: set[Path] = field(default_factory=set)  # every local file named (resolved)
     remote: list[tuple[Path, str]] = field(default_factory=list)  # (kustomization file, remote target)
     unreadable: list[Path] = field(default_factory=list)  # kustomization files that did not parse
+    dangling: list[tuple[Path, str]] = field(default_factory=list)  # local entries naming nothing
 
 
 def _file_entries(data: Mapping[str, Any]) -> list[str]:
@@ -88,6 +89,7 @@ class _Node:
     files: tuple[Path, ...] = ()
     remote: tuple[tuple[Path, str], ...] = ()
     unreadable: Path | None = None
+    dangling: tuple[tuple[Path, str], ...] = ()
 
 
 def _read_node(directory: Path) -> _Node:
@@ -104,6 +106,7 @@ def _read_node(directory: Path) -> _Node:
     directories: list[Path] = []
     files: list[Path] = []
     remote: list[tuple[Path, str]] = []
+    dangling: list[tuple[Path, str]] = []
     for name in _ENTRY_LISTS:
         for entry in data.get(name) or []:
             if not isinstance(entry, str):
@@ -115,16 +118,20 @@ def _read_node(directory: Path) -> _Node:
                 files.append(resolved(target))
             elif name in _REMOTE_CAPABLE and looks_remote(entry):
                 remote.append((kfile, entry))
+            else:
+                dangling.append((kfile, entry))
     for entry in _file_entries(data):
         target = directory / entry
         if target.is_dir():
             directories.append(resolved(target))
         elif target.exists():
             files.append(resolved(target))
+        else:
+            dangling.append((kfile, entry))
     for chart in data.get("helmCharts") or []:
         if isinstance(chart, Mapping) and isinstance(chart.get("repo"), str) and chart["repo"]:
             remote.append((kfile, chart["repo"]))
-    return _Node(tuple(follow), tuple(directories), tuple(files), tuple(remote))
+    return _Node(tuple(follow), tuple(directories), tuple(files), tuple(remote), dangling=tuple(dangling))
 
 
 class KustomizeGraphs:
@@ -180,6 +187,7 @@ class KustomizeGraphs:
             graph.directories.update(node.directories)
             graph.files.update(node.files)
             graph.remote.extend(node.remote)
+            graph.dangling.extend(node.dangling)
         with self._guard:
             return self._walks.setdefault(start, graph)
 
