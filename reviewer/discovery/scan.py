@@ -49,20 +49,24 @@ def scan_tree(root: Path, ignore: tuple[str, ...] = ()) -> Scan:
     Paths matching an `ignore` glob (doublestar syntax, repo-relative) are not scanned.
     """
     result = Scan()
+    top = os.fspath(root)
     for dirpath, dirnames, filenames in os.walk(root):
         directory = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if d != ".git" and not _is_chart_templates(directory, d))
+        prefix = "" if dirpath == top else dirpath[len(top) + 1 :].replace(os.sep, "/") + "/"
         for name in sorted(filenames):
             if not name.endswith(_EXTENSIONS + _JSONNET):
                 continue
-            path = directory / name
-            rel = path.relative_to(root).as_posix()
+            rel = prefix + name
             if any(doublestar_match(pattern, rel) for pattern in ignore):
                 continue
             try:
-                if path.stat().st_size > MAX_DOCUMENT_BYTES:
+                # Read one byte past the limit rather than stat every file first.
+                with open(os.path.join(dirpath, name), "rb") as handle:
+                    raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+                if len(raw) > MAX_DOCUMENT_BYTES:
                     continue
-                text = path.read_text(encoding="utf-8-sig")
+                text = raw.decode("utf-8-sig")
             except (OSError, UnicodeDecodeError):
                 continue
             has_argo = "argoproj.io" in text

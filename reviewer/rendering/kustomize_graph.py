@@ -7,6 +7,8 @@ runs). Field names follow kustomize's api/types/kustomization.go.
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -92,6 +94,15 @@ class _Node:
     dangling: tuple[tuple[Path, str], ...] = ()
 
 
+def _kind(path: Path) -> str:
+    """`dir`, `file` (anything else that exists) or `` (missing): one stat, following symlinks."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return ""
+    return "dir" if stat.S_ISDIR(mode) else "file"
+
+
 def _read_node(directory: Path) -> _Node:
     kfile = find_kustomization(directory)
     if kfile is None:
@@ -112,9 +123,10 @@ def _read_node(directory: Path) -> _Node:
             if not isinstance(entry, str):
                 continue
             target = directory / entry
-            if target.is_dir():
+            kind = _kind(target)
+            if kind == "dir":
                 follow.append(resolved(target))
-            elif target.exists():
+            elif kind == "file":
                 files.append(resolved(target))
             elif name in _REMOTE_CAPABLE and looks_remote(entry):
                 remote.append((kfile, entry))
@@ -122,9 +134,10 @@ def _read_node(directory: Path) -> _Node:
                 dangling.append((kfile, entry))
     for entry in _file_entries(data):
         target = directory / entry
-        if target.is_dir():
+        kind = _kind(target)
+        if kind == "dir":
             directories.append(resolved(target))
-        elif target.exists():
+        elif kind == "file":
             files.append(resolved(target))
         else:
             dangling.append((kfile, entry))
