@@ -67,9 +67,7 @@ def render(tree: Path, spec: dict[str, Any]) -> str:
     """One app's manifests as text, the way a render-everything tool gets them."""
     app_dir = tree / spec["path"]
     if (app_dir / "kustomization.yaml").is_file():
-        return subprocess.run(
-            ["kubectl", "kustomize", str(app_dir)], check=True, capture_output=True, text=True
-        ).stdout
+        return subprocess.run(["kubectl", "kustomize", str(app_dir)], check=True, capture_output=True, text=True).stdout
     if (app_dir / "Chart.yaml").is_file():
         import helm_python
 

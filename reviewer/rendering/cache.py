@@ -140,9 +140,7 @@ def _app_part(app: App) -> dict[str, Any]:
         "project": app.project,
         "destination": [app.destination.server, app.destination.name, app.destination.namespace],
         "syncOptions": list(app.sync_policy.sync_options),
-        "sources": [
-            [s.repo_url, s.path, s.target_revision, s.chart, s.ref, s.origin, s.spec] for s in app.sources
-        ],
+        "sources": [[s.repo_url, s.path, s.target_revision, s.chart, s.ref, s.origin, s.spec] for s in app.sources],
         "manifest": app.manifest,
     }
 
@@ -321,6 +319,7 @@ class RenderCache:
             self.stats.uncacheable += 1
             return False
         path = self._path(key)
+        self.directory.parent.parent.mkdir(parents=True, exist_ok=True)  # e.g. ~/.cache
         for directory in (self.directory.parent, self.directory, path.parent):
             directory.mkdir(mode=0o700, exist_ok=True)
         atomic_write(path, blob)  # mkstemp: the file is 0600
