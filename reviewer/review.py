@@ -105,11 +105,12 @@ def _statuses(
     return statuses
 
 
-def _same_discovery(base: RevisionView, change: ChangeSpec) -> bool:
+def _same_discovery(base: RevisionView, change: ChangeSpec, head_content: TreeContent | None) -> bool:
     """Whether the head's discovery is the base's (discovery.incremental): a commit head whose changed
     files discovery does not read, at a base whose discovery fully succeeded."""
     if change.head == WORKTREE or base.discovery.errors or any(r.errors for r in base.discovery.renders.values()):
         return False
+    assert head_content is not None
     reason = head_discovery_needed(
         top=base.top,
         subdir=base.subdir,
@@ -117,7 +118,7 @@ def _same_discovery(base: RevisionView, change: ChangeSpec) -> bool:
         head_sha=change.head,
         changed=change.changed_paths,
         base_content=base.content or TreeContent.from_commit(base.top, base.revision, base.subdir),
-        head_content=TreeContent.from_commit(base.top, change.head, base.subdir),
+        head_content=head_content,
         base_index=base.inputs,
         parents=parent_manifests(base.discovery),
         has_appsets=base.has_appsets,
@@ -153,7 +154,10 @@ def review(
                 )
             )
         with clock.stage("discover head"):
-            reuse = base if _same_discovery(base, change) else None
+            head_content = (
+                None if change.head == WORKTREE else TreeContent.from_commit(base.top, change.head, base.subdir)
+            )
+            reuse = base if _same_discovery(base, change, head_content) else None
             head = stack.enter_context(
                 open_revision(
                     change.repo,
@@ -163,6 +167,7 @@ def review(
                     jobs=workers,
                     cache=cache,
                     reuse=reuse,
+                    content=head_content,
                 )
             )
         if CONFIG_FILE in change.changed_paths and config_path is None:

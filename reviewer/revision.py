@@ -37,6 +37,7 @@ from .trees import (
     resolve_revision,
     tree_id,
 )
+from .yamlio import Document
 
 LOCAL_REPO_URL = "https://config-repo.invalid/local"
 CHILD_KINDS = ("Application", "ApplicationSet")
@@ -178,6 +179,7 @@ def open_revision(
     jobs: int | None = None,
     cache: RenderCache | None = None,
     reuse: RevisionView | None = None,
+    content: TreeContent | None = None,
 ) -> Iterator[RevisionView]:
     """Open `rev` of the config repo at `repo`, read its config, and discover its apps.
 
@@ -186,7 +188,8 @@ def open_revision(
 
     With a `cache`, a commit whose git tree was discovered before is not checked out: its discovery
     and selection index come from the cache, and the tree is materialised only if a render misses.
-    `reuse`: another revision whose discovery is known to be this one's too (see discovery.incremental)."""
+    `reuse`: another revision whose discovery is known to be this one's too (see discovery.incremental);
+    `content`: the revision's file digests, when the caller has them already."""
     jobs = jobs or default_jobs()
     offline = offline_default() if offline is None else offline
     with ExitStack() as stack:
@@ -200,7 +203,7 @@ def open_revision(
         else:
             sha = resolve_revision(top, rev)
             checkout = Checkout(repo, sha, stack, label=rev)
-            content = TreeContent.from_commit(top, sha, subdir) if cache else None
+            content = content or (TreeContent.from_commit(top, sha, subdir) if cache else None)
         if config_path:
             config = load_config(config_path, required=True)
         elif config is None:
@@ -221,8 +224,9 @@ def open_revision(
             snapshot = cache.read(key, decode_snapshot)
         crds = snapshot.crds if snapshot else None
         scan = None
+        parsed: dict[str, list[Document]] = {}
         if crds is None:
-            scan = scan_tree(checkout.root, config.ignore)
+            scan = scan_tree(checkout.root, config.ignore, parsed)
             crds = tuple(scan.crds)
         ctx = RenderContext(
             checkout=checkout,
@@ -237,6 +241,7 @@ def open_revision(
             offline=offline,
             crd_api_versions=crd_api_versions(list(crds)),
             escaping_symlinks=snapshot.escaping_symlinks if snapshot else checkout.tree.escaping_symlinks,
+            parsed_yaml=parsed,
         )
         view = RevisionView(
             checkout=checkout,

@@ -76,7 +76,7 @@ def app_inputs(app: App, root: Path, graphs: KustomizeGraphs | None = None) -> I
                 certain = False
                 continue
             dirs.add(rel)
-            if find_kustomization(app_dir) is not None:
+            if (graphs.kustomization(app_dir) if graphs else find_kustomization(app_dir)) is not None:
                 graph = walk_kustomization(app_dir, graphs)
                 # A kustomization that does not parse, or names a local file or directory that is not there
                 # (kustomize fails on it; adding it later changes what the app reads): always render.

@@ -8,6 +8,7 @@ temporary index file into a temporary directory, and the working tree is copied 
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import os
 import shutil
@@ -33,7 +34,8 @@ def resolved(path: Path) -> Path:
     no symlinks: there every component is a real directory, so resolving is normalising. Discovery,
     selection and rendering resolve tens of thousands of paths in a large repo; each `resolve()` is an
     lstat per component."""
-    text = os.path.normpath(os.path.join(os.getcwd(), path))
+    text = os.fspath(path)
+    text = os.path.normpath(text if os.path.isabs(text) else os.path.join(os.getcwd(), text))
     for checkout in _PLAIN_CHECKOUTS:
         if text == checkout or text.startswith(checkout + "/"):
             return Path(text)
@@ -134,8 +136,9 @@ def _git(repo: Path, *args: str, env: dict[str, str] | None = None, input: bytes
     return done.stdout
 
 
+@functools.cache
 def git_toplevel(path: Path) -> Path:
-    """The top of the git repository containing `path`."""
+    """The top of the git repository containing `path` (asked of git once per path and process)."""
     if not path.exists():
         raise GitError(f"{path} does not exist")
     try:

@@ -58,7 +58,7 @@ def _review(repo: Path, **kw: Any) -> Report:
 
 def _full(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Report:
     with monkeypatch.context() as m:
-        m.setattr(review_module, "_same_discovery", lambda base, change: False)
+        m.setattr(review_module, "_same_discovery", lambda base, change, content: False)
         return _review(repo)
 
 

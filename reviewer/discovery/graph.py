@@ -63,6 +63,7 @@ class _Graph:
     _chart_holds_apps: dict[Path, bool] = field(default_factory=dict)
     _pending: dict[int, tuple[App, Future[RenderResult]]] = field(default_factory=dict)
     _holds_apps: dict[int, bool] = field(default_factory=dict)
+    _is_chart: dict[Path, bool] = field(default_factory=dict)
     root: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -121,10 +122,16 @@ class _Graph:
                 return True
             stack.extend(self.ctx.graphs.walk(directory).directories - {directory})
         # Charts (their subcharts included): templates are skipped by the scan, so look at them directly.
-        if any(self._chart_may_hold_apps(directory) for directory in seen if (directory / "Chart.yaml").is_file()):
+        if any(self._chart_may_hold_apps(directory) for directory in seen if self._chart_dir(directory)):
             return True
         # A chart from a chart repository cannot be looked into before it is pulled: render it.
         return any(source.origin == "chart" for source in app.sources)
+
+    def _chart_dir(self, directory: Path) -> bool:
+        known = self._is_chart.get(directory)
+        if known is None:
+            known = self._is_chart[directory] = (directory / "Chart.yaml").is_file()
+        return known
 
     def _chart_may_hold_apps(self, directory: Path) -> bool:
         """Whether a chart's templates mention `kind: Application(Set)` (read once per chart and revision)."""

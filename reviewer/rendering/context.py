@@ -10,6 +10,7 @@ from pathlib import Path
 from ..config import Config
 from ..discovery.repos import RepoIdentity
 from ..trees import Checkout, resolved
+from ..yamlio import Document
 from .kustomize_graph import KustomizeGraphs
 from .scopes import ScopeTable
 
@@ -26,6 +27,7 @@ class RenderContext:
     offline: bool = False  # refuse every network fetch (chart repositories, dependencies)
     crd_api_versions: tuple[str, ...] = ()  # group/version and group/version/Kind of CRDs in the repo
     escaping_symlinks: tuple[str, ...] = ()  # removed from the tree; an app containing one cannot render
+    parsed_yaml: dict[str, list[Document]] = field(default_factory=dict)  # YAML text -> documents (scan)
     _locks: dict[str, threading.RLock] = field(default_factory=lambda: defaultdict(threading.RLock))
     _guard: threading.Lock = field(default_factory=threading.Lock)
     graphs: KustomizeGraphs = field(init=False)

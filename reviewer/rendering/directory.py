@@ -16,7 +16,7 @@ from ..errors import ManifestError, RenderFailure, ToolError
 from ..globs import gobwas_match
 from ..records import App, AppSource, Location
 from ..trees import resolved
-from ..yamlio import GoLikeLoader, load_json, load_yaml_stream
+from ..yamlio import Document, GoLikeLoader, load_json, load_yaml_stream
 from .context import RenderContext
 from .manifests import Produced
 from .source import BuildEnv, resolve_path
@@ -68,12 +68,15 @@ def _objects_before_error(text: str) -> bool:
     return False
 
 
-def _yaml_objects(text: str, rel: str) -> list[Produced]:
+def _yaml_objects(text: str, rel: str, parsed: Mapping[str, list[Document]]) -> list[Produced]:
     """getObjsFromYAMLOrJSON: a file with any bad document fails if it produced objects before the
-    error or looks like a manifest; otherwise it is an unrelated YAML file and is ignored."""
+    error or looks like a manifest; otherwise it is an unrelated YAML file and is ignored. `parsed`:
+    texts the revision's scan has parsed already (the documents are never changed, only read)."""
     produced: list[Produced] = []
     try:
-        docs = load_yaml_stream(text, file=rel)
+        docs = parsed.get(text)
+        if docs is None:
+            docs = load_yaml_stream(text, file=rel)
     except ManifestError as exc:
         if _looks_like_manifest(text) or _objects_before_error(text):
             raise RenderFailure(f"failed to unmarshal {rel}: {exc}") from None
@@ -196,5 +199,5 @@ def render_directory(
                 raise RenderFailure(f"failed to unmarshal {rel}: only single objects are allowed in JSON files")
             produced.append(Produced(data, Location(rel, 1)))
             continue
-        produced.extend(_yaml_objects(text, rel))
+        produced.extend(_yaml_objects(text, rel, ctx.parsed_yaml))
     return produced

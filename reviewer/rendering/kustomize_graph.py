@@ -92,6 +92,7 @@ class _Node:
     remote: tuple[tuple[Path, str], ...] = ()
     unreadable: Path | None = None
     dangling: tuple[tuple[Path, str], ...] = ()
+    kustomization: Path | None = None  # the kustomization file, when the directory has one
 
 
 def _kind(path: Path) -> str:
@@ -110,9 +111,9 @@ def _read_node(directory: Path) -> _Node:
     try:
         data = load_yaml(kfile.read_text(encoding="utf-8"))
     except (ManifestError, OSError, UnicodeDecodeError):
-        return _Node(unreadable=kfile)
+        return _Node(unreadable=kfile, kustomization=kfile)
     if not isinstance(data, Mapping):
-        return _Node()
+        return _Node(kustomization=kfile)
     follow: list[Path] = []
     directories: list[Path] = []
     files: list[Path] = []
@@ -144,7 +145,9 @@ def _read_node(directory: Path) -> _Node:
     for chart in data.get("helmCharts") or []:
         if isinstance(chart, Mapping) and isinstance(chart.get("repo"), str) and chart["repo"]:
             remote.append((kfile, chart["repo"]))
-    return _Node(tuple(follow), tuple(directories), tuple(files), tuple(remote), dangling=tuple(dangling))
+    return _Node(
+        tuple(follow), tuple(directories), tuple(files), tuple(remote), dangling=tuple(dangling), kustomization=kfile
+    )
 
 
 class KustomizeGraphs:
@@ -175,6 +178,10 @@ class KustomizeGraphs:
                 found = _read_node(directory)
         with self._guard:
             return self._nodes.setdefault(directory, found)
+
+    def kustomization(self, directory: Path) -> Path | None:
+        """`find_kustomization`, answered from the graph's memo (`directory` resolved)."""
+        return self.node(directory).kustomization
 
     def walk(self, start: Path) -> KustomizeGraph:
         """Everything reachable from the kustomization in `start` (a directory without one is itself).
