@@ -146,6 +146,10 @@ def review(
     clock = _Clock()
     warnings: list[str] = []
     workers = jobs or default_jobs()
+    # Asking the tools their versions (a `kubectl version`, loading the Helm engine) overlaps discovery.
+    versions_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tool-versions")
+    versions = versions_pool.submit(cache.tool_versions if cache else lambda ask: ask(), tool_versions)
+    versions_pool.shutdown(wait=False)
     with ExitStack() as stack:
         with clock.stage("discover base"):
             base = stack.enter_context(
@@ -251,7 +255,7 @@ def review(
             warnings=tuple(warnings),
             unrendered=unrendered,
             timings=tuple(clock.timings),
-            tool_versions=cache.tool_versions(tool_versions) if cache is not None else tool_versions(),
+            tool_versions=versions.result(),
             changed_paths=change.changed_paths,
             skipped_apps=len(selection.skipped),
         )

@@ -266,5 +266,9 @@ def open_revision(
             )
             if key is not None and cache is not None:
                 made = Snapshot(view.discovery, crds, ctx.escaping_symlinks, view.inputs.inputs, view.has_appsets)
-                cache.write(key, lambda: encode_snapshot(made))
+                # Written while the review goes on (its renders run in other processes); done before
+                # the revision is closed.
+                saving = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot")
+                stack.callback(saving.shutdown, wait=True)
+                saving.submit(cache.write, key, lambda: encode_snapshot(made))
         yield view

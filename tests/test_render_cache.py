@@ -177,3 +177,15 @@ def test_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     )
     assert result.exit_code == 0, result.output
     assert not cache_dir.exists()
+
+
+def test_a_cache_that_cannot_be_written_does_not_fail_the_review(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the cache directory should be\n")
+    repo = _repo(tmp_path)
+    (repo / "web/cm.yaml").write_text(CONFIGMAP.replace("info", "debug"))
+    git(repo, "commit", "-qam", "change")
+    cache = RenderCache(blocker / "cache")
+    report = _review(repo, cache)
+    assert report.verdict == "pass" and len(report.changes) == 1
+    assert cache.stats.unwritable > 0 and cache.stats.stored == 0

@@ -113,6 +113,8 @@ def apps_command(
 
     with open_revision(repo, rev, config_path=config_path, offline=offline, jobs=jobs, cache=cache) as view:
         rows = [app_row(app, view) for app in view.discovery.apps]
+        if cache is not None:
+            cache.evict()
         failed = bool(view.discovery.errors) or any(r.errors for r in view.discovery.renders.values())
         if fmt == "json":
             payload = {

@@ -21,9 +21,10 @@ What is never cached, and why:
   answer), and a cached failure must never come back as a success, nor a success as an empty render;
 - a render that produced a core `Secret`: the cache holds plain files, and secret values never leave
   the process (DESIGN.md, security invariant 2), so such apps are rendered every time;
-- an app whose inputs are not all known (unresolvable paths, symlinks among its inputs, charts from a
-  repository without an exact version), and every app when the config lets kustomize run plugins or
-  fetch remote bases (their output depends on more than the repository).
+- an app whose inputs are not all known (unresolvable paths, symlinks among its inputs, Jsonnet, whose
+  imports may reach any file, charts from a repository without an exact version), and every app when
+  the config lets kustomize run plugins or fetch remote bases (their output depends on more than the
+  repository).
 
 Entries are zlib-compressed JSON (data, never code: a tampered cache cannot run anything), written
 atomically into a 0700 directory as 0600 files, so concurrent runs sharing a cache never see half an
@@ -167,6 +168,8 @@ def render_key(
             inputs.append((file, "", ""))
     if any(mode == SYMLINK_MODE for _, mode, _ in inputs):
         raise Uncacheable("a symlink is among its inputs")
+    if any(path.endswith((".jsonnet", ".libsonnet")) for path, _, _ in inputs):
+        raise Uncacheable("Jsonnet imports may read files outside the app's inputs")
     app_part = _app_part(app)
     app_text = json.dumps(app_part, sort_keys=True, default=str)
     uses_revision = _REVISION_VARIABLES in app_text or any(_OVERRIDE_FILES in path for path, _, _ in inputs)
@@ -279,6 +282,7 @@ class CacheStats:
     misses: int = 0
     stored: int = 0
     uncacheable: int = 0
+    unwritable: int = 0
 
 
 class RenderCache:
@@ -319,10 +323,14 @@ class RenderCache:
             self.stats.uncacheable += 1
             return False
         path = self._path(key)
-        self.directory.parent.parent.mkdir(parents=True, exist_ok=True)  # e.g. ~/.cache
-        for directory in (self.directory.parent, self.directory, path.parent):
-            directory.mkdir(mode=0o700, exist_ok=True)
-        atomic_write(path, blob)  # mkstemp: the file is 0600
+        try:
+            self.directory.parent.parent.mkdir(parents=True, exist_ok=True)  # e.g. ~/.cache
+            for directory in (self.directory.parent, self.directory, path.parent):
+                directory.mkdir(mode=0o700, exist_ok=True)
+            atomic_write(path, blob)  # mkstemp: the file is 0600
+        except OSError:
+            self.stats.unwritable += 1  # a full or read-only cache slows the next run, nothing else
+            return False
         self.stats.stored += 1
         return True
 

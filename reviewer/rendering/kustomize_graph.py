@@ -76,6 +76,9 @@ def _file_entries(data: Mapping[str, Any]) -> list[str]:
     for chart in data.get("helmCharts") or []:
         if isinstance(chart, Mapping) and isinstance(chart.get("valuesFile"), str):
             entries.append(chart["valuesFile"])
+    openapi = data.get("openapi")
+    if isinstance(openapi, Mapping) and isinstance(openapi.get("path"), str):
+        entries.append(openapi["path"])  # a schema file kustomize reads
     globals_ = data.get("helmGlobals")
     if isinstance(globals_, Mapping) and isinstance(globals_.get("chartHome"), str):
         entries.append(globals_["chartHome"])
