@@ -170,18 +170,15 @@ def render_key(
         raise Uncacheable("a symlink is among its inputs")
     if any(path.endswith((".jsonnet", ".libsonnet")) for path, _, _ in inputs):
         raise Uncacheable("Jsonnet imports may read files outside the app's inputs")
-    app_part = _app_part(app)
-    app_text = json.dumps(app_part, sort_keys=True, default=str)
+    app_text = json.dumps(_app_part(app), sort_keys=True, default=str)
     uses_revision = _REVISION_VARIABLES in app_text or any(_OVERRIDE_FILES in path for path, _, _ in inputs)
-    payload = {
-        "schema": SCHEMA,
-        "tools": tool_fingerprint(),
-        "app": app_text,
-        "revision": ctx.revision if uses_revision else "",
-        "context": _context_part(ctx),
-        "inputs": sorted(set(inputs)),
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    if ctx.cache_context is None:  # the same for every app of the revision: serialised once
+        ctx.cache_context = json.dumps(_context_part(ctx), sort_keys=True, default=str)
+    digest = hashlib.sha256(f"render\0{SCHEMA}\0{tool_fingerprint()}\0{ctx.cache_context}\0".encode())
+    digest.update(f"{ctx.revision if uses_revision else ''}\0{app_text}\0".encode())
+    for path, mode, blob in sorted(set(inputs)):  # NUL cannot occur in a path
+        digest.update(f"{path}\0{mode}\0{blob}\n".encode())
+    return digest.hexdigest()
 
 
 def _exact_version(version: str) -> bool:

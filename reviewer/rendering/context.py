@@ -28,6 +28,9 @@ class RenderContext:
     crd_api_versions: tuple[str, ...] = ()  # group/version and group/version/Kind of CRDs in the repo
     escaping_symlinks: tuple[str, ...] = ()  # removed from the tree; an app containing one cannot render
     parsed_yaml: dict[str, list[Document]] = field(default_factory=dict)  # YAML text -> documents (scan)
+    # This context's part of every render cache key (rendering.cache), serialised once; not copied by
+    # dataclasses.replace, since a copy may change what it describes.
+    cache_context: str | None = field(default=None, init=False)
     _locks: dict[str, threading.RLock] = field(default_factory=lambda: defaultdict(threading.RLock))
     _guard: threading.Lock = field(default_factory=threading.Lock)
     graphs: KustomizeGraphs = field(init=False)
