@@ -227,6 +227,17 @@ def _waivers(value: Any, where: str) -> tuple[Any, ...]:
     return parse_waivers(value, where)
 
 
+def config_from_text(text: str, source: str = CONFIG_FILE) -> Config:
+    """A config from the text of a config file (read from git rather than a checkout)."""
+    if "\ufffd" in text:
+        raise ConfigError(f"cannot read {source}: it is not UTF-8 text")
+    try:
+        data = load_yaml(text, file=source)
+    except ManifestError as exc:
+        raise ConfigError(f"cannot read {source}: {exc}") from None
+    return parse_config(data, source)
+
+
 def load_config(path: Path, *, required: bool = False) -> Config:
     """Read a config file; a missing optional file is the default config."""
     if not path.is_file():

@@ -6,7 +6,6 @@ the parallel renders, the timings and the verdict, and never lets a failure look
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ from typing import Protocol
 from . import __version__
 from .change import ChangeSpec
 from .config import CONFIG_FILE, Config
+from .discovery.incremental import head_discovery_needed, parent_manifests
 from .evaluation import run_rules
 from .llm.options import LlmOptions
 from .llm.settings import effective_settings
@@ -26,10 +26,12 @@ from .llm.stage import run_llm_review
 from .policies.context import EvaluationContext
 from .policies.user import load_user_policies
 from .records import App, AppStatus, Change, Finding, RenderError, RenderResult, Report, severity_rank
+from .rendering.cache import RenderCache
 from .rendering.helm import helm_version
 from .rendering.kustomize import kustomize_version
-from .revision import RevisionView, open_revision
+from .revision import RevisionView, default_jobs, open_revision
 from .selection import Selection, select_apps
+from .trees import WORKTREE, TreeContent
 
 Progress = Callable[[int, int, str], None]
 
@@ -85,12 +87,13 @@ def verdict(errors: tuple[RenderError, ...], findings: tuple[Finding, ...], fail
     return "pass"
 
 
-def _render_all(jobs: list[tuple[RevisionView, App]], progress: Progress | None) -> dict[tuple[int, str], RenderResult]:
-    """Render (view, app) pairs in parallel, bounded by the cores; Helm renders in process, kustomize in
+def _render_all(
+    jobs: list[tuple[RevisionView, App]], progress: Progress | None, workers: int
+) -> dict[tuple[int, str], RenderResult]:
+    """Render (view, app) pairs in parallel, `workers` at a time; Helm renders in process, kustomize in
     subprocesses, both release the GIL."""
     results: dict[tuple[int, str], RenderResult] = {}
     total = len(jobs)
-    workers = max(1, min(os.cpu_count() or 2, 8))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render") as pool:
         futures = {pool.submit(view.render, app): (id(view), app.id) for view, app in jobs}
         for done, future in enumerate(futures, start=1):
@@ -129,6 +132,27 @@ def _statuses(
     return statuses
 
 
+def _same_discovery(base: RevisionView, change: ChangeSpec, head_content: TreeContent | None) -> bool:
+    """Whether the head's discovery is the base's (discovery.incremental): a commit head whose changed
+    files discovery does not read, at a base whose discovery fully succeeded."""
+    if change.head == WORKTREE or base.discovery.errors or any(r.errors for r in base.discovery.renders.values()):
+        return False
+    assert head_content is not None
+    reason = head_discovery_needed(
+        top=base.top,
+        subdir=base.subdir,
+        base_sha=base.revision,
+        head_sha=change.head,
+        changed=change.changed_paths,
+        base_content=base.content or TreeContent.from_commit(base.top, base.revision, base.subdir),
+        head_content=head_content,
+        base_index=base.inputs,
+        parents=parent_manifests(base.discovery),
+        has_appsets=base.has_appsets,
+    )
+    return reason is None
+
+
 def review(
     change: ChangeSpec,
     *,
@@ -140,8 +164,11 @@ def review(
     rules: list[ModuleType] | None = None,
     llm: LlmOptions | None = None,
     scope: ReviewScope | None = None,
+    jobs: int | None = None,
+    cache: RenderCache | None = None,
 ) -> Report:
-    """Review one change and build the report every output format is made from.
+    """Review one change and build the report every output format is made from. `jobs`: renders at a
+    time (default: one per core).
 
     With a `scope`, only the selected apps it keeps are rendered, diffed and judged (the rules still
     see every discovered app); everything else is as without one."""
@@ -149,13 +176,35 @@ def review(
 
     clock = _Clock()
     warnings: list[str] = []
+    workers = jobs or default_jobs()
+    # Asking the tools their versions (a `kubectl version`, loading the Helm engine) overlaps discovery.
+    versions_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tool-versions")
+    versions = versions_pool.submit(cache.tool_versions if cache else lambda ask: ask(), tool_versions)
+    versions_pool.shutdown(wait=False)
     with ExitStack() as stack:
         with clock.stage("discover base"):
             base = stack.enter_context(
-                open_revision(change.repo, change.base, config_path=config_path, offline=offline)
+                open_revision(
+                    change.repo, change.base, config_path=config_path, offline=offline, jobs=workers, cache=cache
+                )
             )
         with clock.stage("discover head"):
-            head = stack.enter_context(open_revision(change.repo, change.head, config=base.config, offline=offline))
+            head_content = (
+                None if change.head == WORKTREE else TreeContent.from_commit(base.top, change.head, base.subdir)
+            )
+            reuse = base if _same_discovery(base, change, head_content) else None
+            head = stack.enter_context(
+                open_revision(
+                    change.repo,
+                    change.head,
+                    config=base.config,
+                    offline=offline,
+                    jobs=workers,
+                    cache=cache,
+                    reuse=reuse,
+                    content=head_content,
+                )
+            )
         if CONFIG_FILE in change.changed_paths and config_path is None:
             warnings.append(
                 f"this change edits {CONFIG_FILE}; the review uses the base revision's configuration, so the "
@@ -165,17 +214,26 @@ def review(
         head_apps = {a.id: a for a in head.discovery.apps}
         with clock.stage("select"):
             selection = select_apps(
-                base_apps, head_apps, base.tree.root, head.tree.root, change.changed_paths, all_apps=all_apps
+                base_apps,
+                head_apps,
+                None,
+                None,
+                change.changed_paths,
+                all_apps=all_apps,
+                base_index=None if all_apps else base.inputs,
+                head_index=None if all_apps else head.inputs,
             )
         selected = selection.selected if scope is None else scope.narrow(selection, base, head)
-        jobs = [
+        render_jobs = [
             (view, apps[app_id])
             for app_id in selected
             for view, apps in ((base, base_apps), (head, head_apps))
             if app_id in apps
         ]
         with clock.stage("render"):
-            rendered = _render_all(jobs, progress)
+            rendered = _render_all(render_jobs, progress, workers)
+            if cache is not None:
+                cache.evict()
         base_side = {i: (base_apps[i], rendered[(id(base), i)]) for i in selected if i in base_apps}
         head_side = {i: (head_apps[i], rendered[(id(head), i)]) for i in selected if i in head_apps}
         with clock.stage("diff"):
@@ -202,7 +260,9 @@ def review(
                 rules,
                 disabled=base.config.rules_disabled,
                 severities=base.config.rule_severities,
-                user_policies=load_user_policies(base.tree.root, base.config.policy_files),
+                user_policies=load_user_policies(base.tree.root, base.config.policy_files)
+                if base.config.policy_files
+                else (),
                 waivers=tuple(base.config.waivers),
             )
         llm_review = None
@@ -251,7 +311,7 @@ def review(
             warnings=tuple(warnings),
             unrendered=unrendered,
             timings=tuple(clock.timings),
-            tool_versions=tool_versions(),
+            tool_versions=versions.result(),
             changed_paths=change.changed_paths,
             skipped_apps=len(selection.skipped),
             llm=llm_review,

@@ -3,21 +3,41 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+import threading
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from .config import CONFIG_FILE, Config, load_config
+from .config import CONFIG_FILE, Config, config_from_text, load_config
 from .discovery.graph import discover
 from .discovery.repos import RepoIdentity
 from .discovery.scan import crd_api_versions, scan_tree
+from .discovery.snapshot import Snapshot, snapshot_key
+from .discovery.snapshot import decode as decode_snapshot
+from .discovery.snapshot import encode as encode_snapshot
 from .errors import UsageError
 from .records import App, Discovery, RenderError, RenderResult
 from .rendering import render_app
+from .rendering.cache import RenderCache, Uncacheable, render_key
 from .rendering.context import RenderContext
 from .rendering.scopes import ScopeTable
-from .trees import WORKTREE, Tree, materialise, remotes
+from .selection import InputIndex, Inputs, app_inputs
+from .trees import (
+    WORKTREE,
+    Checkout,
+    Tree,
+    TreeContent,
+    git_toplevel,
+    materialise,
+    read_text,
+    remotes,
+    resolve_revision,
+    tree_id,
+)
+from .yamlio import Document
 
 LOCAL_REPO_URL = "https://config-repo.invalid/local"
 CHILD_KINDS = ("Application", "ApplicationSet")
@@ -25,17 +45,81 @@ CHILD_KINDS = ("Application", "ApplicationSet")
 
 @dataclass
 class RevisionView:
-    tree: Tree
+    checkout: Checkout
     config: Config
     ctx: RenderContext
-    discovery: Discovery
+    discovery: Discovery = field(default_factory=lambda: Discovery(apps=()))
+    cache: RenderCache | None = None
+    content: TreeContent | None = None  # file digests, for the render cache
+    jobs: int = 1
+    crds: tuple[Mapping[str, Any], ...] = ()  # CRDs written in the tree
+    has_appsets: bool = False  # ApplicationSets in the tree (their git generators read its listing)
+    subdir: str = ""  # the config repo's path inside the git repository
+    top: Path = field(default_factory=Path)  # the git repository
+    _inputs: InputIndex | None = field(default=None, repr=False)
+    _inputs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _by_id: dict[str, App] | None = field(default=None, repr=False)
+
+    @property
+    def tree(self) -> Tree:
+        """The revision's private tree (checked out on first use)."""
+        return self.checkout.tree
+
+    @property
+    def revision(self) -> str:
+        return self.ctx.revision
+
+    @property
+    def inputs(self) -> InputIndex:
+        """Which files each app reads at this revision, and which apps read each file (built once)."""
+        with self._inputs_lock:
+            if self._inputs is None:
+                apps = {a.id: a for a in self.discovery.apps}
+                self._inputs = InputIndex.build(apps, self.ctx.root, self.ctx.graphs)
+            return self._inputs
+
+    def _inputs_of(self, app: App) -> Inputs:
+        """The app's inputs from the index when it is one of this revision's apps (no tree needed)."""
+        if self._inputs is not None:
+            known = self._inputs.inputs.get(app.id)
+            if known is not None and self._apps.get(app.id) is app:
+                return known
+        return app_inputs(app, self.ctx.root, self.ctx.graphs)
+
+    @property
+    def _apps(self) -> dict[str, App]:
+        if self._by_id is None or len(self._by_id) != len(self.discovery.apps):
+            self._by_id = {a.id: a for a in self.discovery.apps}
+        return self._by_id
+
+    def render_app(self, app: App, ctx: RenderContext) -> RenderResult:
+        """`render_app`, answered from the render cache when every input of the render is unchanged.
+        The key is computed before the render, from the revision's content as committed."""
+        cache, content = self.cache, self.content
+        if cache is None or content is None:
+            return render_app(app, ctx)
+        key = None
+        inputs = self._inputs_of(app)
+        if inputs.certain:
+            try:
+                key = render_key(app, ctx, inputs.directories, inputs.files, content)
+            except Uncacheable:
+                cache.stats.uncacheable += 1
+        if key is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
+        result = render_app(app, ctx)
+        if key is not None:
+            cache.put(key, result)
+        return result
 
     def render(self, app: App) -> RenderResult:
         """The app's render, reusing one made during discovery."""
         cached = self.discovery.renders.get(app.id)
         if cached is not None:
             return cached
-        result = render_app(app, self.ctx)
+        result = self.render_app(app, self.ctx)
         missed = [r for r in result.resources if r.key.group == "argoproj.io" and r.key.kind in CHILD_KINDS]
         if missed:
             # Discovery decided this app holds no Applications, yet it renders some: its children were
@@ -48,6 +132,13 @@ class RevisionView:
             result = replace(result, errors=(*result.errors, error))
         return result
 
+    def render_many(self, apps: list[App], jobs: int | None = None) -> list[RenderResult]:
+        """`render` for each app, `jobs` at a time (default: one per core), in the order given."""
+        if len(apps) < 2:
+            return [self.render(app) for app in apps]
+        with ThreadPoolExecutor(max_workers=jobs or self.jobs, thread_name_prefix="render") as pool:
+            return list(pool.map(self.render, apps))
+
     def find(self, name: str) -> App:
         """An app by id (`[cluster/]namespace/name`) or plain name; ambiguity is a usage error."""
         exact = [a for a in self.discovery.apps if a.id == name]
@@ -56,7 +147,7 @@ class RevisionView:
         matches = [a for a in self.discovery.apps if a.name == name or a.id.endswith(f"/{name}")]
         if not matches:
             known = ", ".join(a.name for a in self.discovery.apps[:20]) or "none"
-            raise UsageError(f"no app named {name!r} at {self.tree.label} (apps: {known})")
+            raise UsageError(f"no app named {name!r} at {self.checkout.label} (apps: {known})")
         if len(matches) > 1:
             raise UsageError(f"{name!r} is ambiguous; use one of: {', '.join(a.id for a in matches)}")
         return matches[0]
@@ -64,6 +155,17 @@ class RevisionView:
 
 def offline_default() -> bool:
     return os.environ.get("GITOPS_REVIEWER_OFFLINE", "").lower() in ("1", "true", "yes")
+
+
+def default_jobs() -> int:
+    """Renders at a time: one per core (kustomize and Helm are CPU-bound)."""
+    return max(1, os.cpu_count() or 1)
+
+
+def _config_of(top: Path, sha: str, subdir: str) -> Config:
+    """The revision's own `.gitops-reviewer.yaml`, read from git (the defaults when it has none)."""
+    text = read_text(top, sha, f"{subdir}/{CONFIG_FILE}" if subdir else CONFIG_FILE)
+    return Config(source="(defaults)") if text is None else config_from_text(text, CONFIG_FILE)
 
 
 @contextmanager
@@ -74,29 +176,99 @@ def open_revision(
     config_path: Path | None = None,
     config: Config | None = None,
     offline: bool | None = None,
+    jobs: int | None = None,
+    cache: RenderCache | None = None,
+    reuse: RevisionView | None = None,
+    content: TreeContent | None = None,
 ) -> Iterator[RevisionView]:
-    """Materialise `rev` of the config repo at `repo`, read its config, and discover its apps.
+    """Open `rev` of the config repo at `repo`, read its config, and discover its apps.
 
     The config is `config_path` if given, else `config` (a review passes the base revision's to the head,
-    so a change cannot weaken the gate that judges it), else the revision's own `.gitops-reviewer.yaml`."""
-    with materialise(repo, rev) as tree:
+    so a change cannot weaken the gate that judges it), else the revision's own `.gitops-reviewer.yaml`.
+
+    With a `cache`, a commit whose git tree was discovered before is not checked out: its discovery
+    and selection index come from the cache, and the tree is materialised only if a render misses.
+    `reuse`: another revision whose discovery is known to be this one's too (see discovery.incremental);
+    `content`: the revision's file digests, when the caller has them already."""
+    jobs = jobs or default_jobs()
+    offline = offline_default() if offline is None else offline
+    with ExitStack() as stack:
+        top = git_toplevel(repo)
+        subdir = repo.resolve().relative_to(top.resolve()).as_posix()
+        subdir = "" if subdir == "." else subdir
+        if rev == WORKTREE:
+            tree = stack.enter_context(materialise(repo, rev))
+            checkout = Checkout(repo, rev, stack, tree)
+            sha, content = tree.revision, tree.content
+        else:
+            sha = resolve_revision(top, rev)
+            checkout = Checkout(repo, sha, stack, label=rev)
+            content = content or (TreeContent.from_commit(top, sha, subdir) if cache else None)
         if config_path:
             config = load_config(config_path, required=True)
         elif config is None:
-            config = load_config(tree.root / CONFIG_FILE)
+            config = load_config(checkout.root / CONFIG_FILE) if rev == WORKTREE else _config_of(top, sha, subdir)
         urls = [*config.repos, *remotes(repo)]
-        identity = RepoIdentity.of(urls or [LOCAL_REPO_URL])
-        scan = scan_tree(tree.root, config.ignore)
+        key = None
+        snapshot = None
+        if reuse is not None:
+            snapshot = Snapshot(
+                reuse.discovery,
+                reuse.crds,
+                reuse.ctx.escaping_symlinks,
+                reuse.inputs.inputs,
+                reuse.has_appsets,
+            )
+        elif cache is not None and rev != WORKTREE:
+            key = snapshot_key(tree_id(top, sha, subdir), config, urls, offline)
+            snapshot = cache.read(key, decode_snapshot)
+        crds = snapshot.crds if snapshot else None
+        scan = None
+        parsed: dict[str, list[Document]] = {}
+        if crds is None:
+            scan = scan_tree(checkout.root, config.ignore, parsed)
+            crds = tuple(scan.crds)
         ctx = RenderContext(
-            root=tree.root,
-            revision=tree.revision,
+            checkout=checkout,
+            revision=sha,
             config=config,
-            identity=identity,
+            identity=RepoIdentity.of(urls or [LOCAL_REPO_URL]),
             repo_url=(urls or [LOCAL_REPO_URL])[0],
-            scopes=ScopeTable.build(cluster_scoped=config.cluster_scoped, namespaced=config.namespaced, crds=scan.crds),
-            cache_dir=Path(config.chart_cache).expanduser() if config.chart_cache else None,
-            offline=offline_default() if offline is None else offline,
-            crd_api_versions=crd_api_versions(scan.crds),
-            escaping_symlinks=tree.escaping_symlinks,
+            scopes=ScopeTable.build(cluster_scoped=config.cluster_scoped, namespaced=config.namespaced, crds=crds),
+            cache_dir=Path(config.chart_cache).expanduser()
+            if config.chart_cache
+            else (cache.directory.parent / "charts" if cache else None),
+            offline=offline,
+            crd_api_versions=crd_api_versions(list(crds)),
+            escaping_symlinks=snapshot.escaping_symlinks if snapshot else checkout.tree.escaping_symlinks,
+            parsed_yaml=parsed,
         )
-        yield RevisionView(tree=tree, config=config, ctx=ctx, discovery=discover(ctx, scan))
+        view = RevisionView(
+            checkout=checkout,
+            config=config,
+            ctx=ctx,
+            cache=cache,
+            content=content,
+            jobs=jobs,
+            crds=crds,
+            subdir=subdir,
+            top=top,
+        )
+        if snapshot is not None:
+            view.discovery = snapshot.discovery
+            view.has_appsets = snapshot.appsets
+            view._inputs = reuse.inputs if reuse is not None else InputIndex.from_inputs(snapshot.inputs)
+        else:
+            assert scan is not None
+            view.discovery = discover(ctx, scan, render=view.render_app, jobs=jobs)
+            view.has_appsets = any(d.kind == "ApplicationSet" for d in scan.docs) or any(
+                a.generator for a in view.discovery.apps
+            )
+            if key is not None and cache is not None:
+                made = Snapshot(view.discovery, crds, ctx.escaping_symlinks, view.inputs.inputs, view.has_appsets)
+                # Written while the review goes on (its renders run in other processes); done before
+                # the revision is closed.
+                saving = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot")
+                stack.callback(saving.shutdown, wait=True)
+                saving.submit(cache.write, key, lambda: encode_snapshot(made))
+        yield view

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from .errors import RenderFailure
 from .records import App
-from .rendering.kustomize_graph import find_kustomization, walk_kustomization
+from .rendering.kustomize_graph import KustomizeGraphs, find_kustomization, walk_kustomization
 from .rendering.source import resolve_path
+from .trees import resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +42,19 @@ def _normalise(path: str) -> str:
 
 
 def _rel(path: Path, root: Path) -> str | None:
-    try:
-        rel = path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return None
-    return "" if rel == "." else rel
+    """`path` (already resolved) relative to `root` (already resolved), or None outside it."""
+    text, top = str(path), str(root)
+    if text == top:
+        return ""
+    if top == "/":
+        return text[1:]
+    return text[len(top) + 1 :] if text.startswith(top + "/") else None
 
 
-def app_inputs(app: App, root: Path) -> Inputs:
-    """The repo paths `app` reads at the revision whose tree is `root`."""
+def app_inputs(app: App, root: Path, graphs: KustomizeGraphs | None = None) -> Inputs:
+    """The repo paths `app` reads at the revision whose tree is `root` (`graphs`: that tree's
+    kustomizations, shared between apps)."""
+    root = resolved(root)
     dirs: set[str] = set()
     files: set[str] = set()
     certain = True
@@ -66,14 +71,16 @@ def app_inputs(app: App, root: Path) -> Inputs:
             except RenderFailure:
                 certain = False
                 continue
-            rel = _rel(app_dir, root)
+            rel = _rel(app_dir, root)  # resolve_path resolved it
             if rel is None:
                 certain = False
                 continue
             dirs.add(rel)
-            if find_kustomization(app_dir) is not None:
-                graph = walk_kustomization(app_dir)
-                certain &= not graph.unreadable
+            if (graphs.kustomization(app_dir) if graphs else find_kustomization(app_dir)) is not None:
+                graph = walk_kustomization(app_dir, graphs)
+                # A kustomization that does not parse, or names a local file or directory that is not there
+                # (kustomize fails on it; adding it later changes what the app reads): always render.
+                certain &= not graph.unreadable and not graph.dangling
                 dirs.update(r for r in (_rel(d, root) for d in graph.directories) if r is not None)
                 files.update(r for r in (_rel(f, root) for f in graph.files) if r is not None)
             directory = source.spec.get("directory")
@@ -103,6 +110,54 @@ def app_inputs(app: App, root: Path) -> Inputs:
 
 
 @dataclass(frozen=True, slots=True)
+class InputIndex:
+    """Every app's inputs at one revision, and the reverse: which apps read a file or a directory.
+
+    Built once per revision; a change then costs a lookup per changed path and per directory above it,
+    not a scan of every app's inputs.
+    """
+
+    inputs: Mapping[str, Inputs]
+    by_file: Mapping[str, tuple[str, ...]]
+    by_directory: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def build(cls, apps: Mapping[str, App], root: Path, graphs: KustomizeGraphs | None = None) -> InputIndex:
+        graphs = graphs or KustomizeGraphs()
+        return cls.from_inputs({app_id: app_inputs(app, root, graphs) for app_id, app in apps.items()})
+
+    @classmethod
+    def from_inputs(cls, inputs: Mapping[str, Inputs]) -> InputIndex:
+        by_file: dict[str, list[str]] = {}
+        by_directory: dict[str, list[str]] = {}
+        for app_id, found in inputs.items():
+            for file in found.files:
+                by_file.setdefault(file, []).append(app_id)
+            for directory in found.directories:
+                by_directory.setdefault(directory, []).append(app_id)
+        return cls(
+            inputs=inputs,
+            by_file={k: tuple(v) for k, v in by_file.items()},
+            by_directory={k: tuple(v) for k, v in by_directory.items()},
+        )
+
+    def readers(self, paths: Iterable[str]) -> dict[str, list[str]]:
+        """app id -> the paths among `paths` it reads, in the order given."""
+        out: dict[str, list[str]] = {}
+        for path in paths:
+            ids = set(self.by_file.get(path, ()))
+            directory = path
+            while True:  # the path itself (a directory input may be named exactly), then each parent
+                ids.update(self.by_directory.get(directory, ()))
+                if not directory:
+                    break
+                directory = directory.rsplit("/", 1)[0] if "/" in directory else ""
+            for app_id in ids:
+                out.setdefault(app_id, []).append(path)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class Selection:
     """Which apps to render and why (app id -> reason); the rest are unchanged."""
 
@@ -113,21 +168,33 @@ class Selection:
 def select_apps(
     base_apps: Mapping[str, App],
     head_apps: Mapping[str, App],
-    base_root: Path,
-    head_root: Path,
+    base_root: Path | None,
+    head_root: Path | None,
     changed: Iterable[str],
     *,
     all_apps: bool = False,
+    base_index: InputIndex | None = None,
+    head_index: InputIndex | None = None,
 ) -> Selection:
-    """Decide which apps the change can affect."""
+    """Decide which apps the change can affect. Each side's inputs come from its `InputIndex` when
+    given, else from its tree (`base_root`, `head_root`)."""
     paths = sorted(set(changed))
+    if all_apps:
+        return Selection(selected=dict.fromkeys(sorted(set(base_apps) | set(head_apps)), "--all-apps"), skipped=())
+    common = {i: a for i, a in head_apps.items() if i in base_apps and base_apps[i].manifest == a.manifest}
+    if head_index is None:
+        assert head_root is not None, "head_root or head_index"
+        head_index = InputIndex.build(common, head_root)
+    if base_index is None:
+        assert base_root is not None, "base_root or base_index"
+        base_index = InputIndex.build({i: base_apps[i] for i in common}, base_root)
+    indexes = {"head": head_index, "base": base_index}
+    readers = {side: index.readers(paths) for side, index in indexes.items()}
     selected: dict[str, str] = {}
     skipped: list[str] = []
     for app_id in sorted(set(base_apps) | set(head_apps)):
         base, head = base_apps.get(app_id), head_apps.get(app_id)
-        if all_apps:
-            selected[app_id] = "--all-apps"
-        elif base is None:
+        if base is None:
             selected[app_id] = "added"
         elif head is None:
             selected[app_id] = "removed"
@@ -135,12 +202,12 @@ def select_apps(
             selected[app_id] = "its definition changed"
         else:
             reason = ""
-            for side, app, root in (("head", head, head_root), ("base", base, base_root)):
-                inputs = app_inputs(app, root)
-                if not inputs.certain:
+            for side in ("head", "base"):
+                inputs = indexes[side].inputs.get(app_id)
+                if inputs is None or not inputs.certain:
                     reason = f"its inputs at {side} cannot all be resolved (rendered to be safe)"
                     break
-                hits = inputs.touched_by(paths)
+                hits = readers[side].get(app_id)
                 if hits:
                     more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
                     reason = f"{hits[0]}{more} changed"

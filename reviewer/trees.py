@@ -7,12 +7,16 @@ temporary index file into a temporary directory, and the working tree is copied 
 
 from __future__ import annotations
 
+import bisect
+import functools
+import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import proc
@@ -20,6 +24,96 @@ from .errors import GitError, ToolError
 
 WORKTREE = "WORKTREE"
 GIT_TIMEOUT = 300.0
+# Checkouts of this process that contain no symlink at all (resolved paths): inside them, resolving a
+# path is normalising it.
+_PLAIN_CHECKOUTS: set[str] = set()
+
+
+def resolved(path: Path) -> Path:
+    """`path.resolve()`, answered without touching the filesystem inside a private checkout that holds
+    no symlinks: there every component is a real directory, so resolving is normalising. Discovery,
+    selection and rendering resolve tens of thousands of paths in a large repo; each `resolve()` is an
+    lstat per component."""
+    text = os.fspath(path)
+    text = os.path.normpath(text if os.path.isabs(text) else os.path.join(os.getcwd(), text))
+    for checkout in _PLAIN_CHECKOUTS:
+        if text == checkout or text.startswith(checkout + "/"):
+            return Path(text)
+    return path.resolve()
+
+
+SYMLINK_MODE = "120000"
+
+
+class TreeContent:
+    """What each file of a revision holds, as git names it: (mode, blob id) by root-relative path.
+
+    For a commit it comes from one `git ls-tree` (no file is read); for the working tree each file is
+    hashed the way git hashes a blob when first asked. The render cache keys renders by these digests.
+    """
+
+    def __init__(self, root: Path | None, listing: list[tuple[str, str, str]] | None = None) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._listing = sorted(listing) if listing is not None else None  # (path, mode, blob id)
+        self._paths = [entry[0] for entry in self._listing] if self._listing is not None else []
+        self._hashed: dict[str, tuple[str, str] | None] = {}
+
+    @classmethod
+    def from_commit(cls, top: Path, sha: str, subdir: str) -> TreeContent:
+        listing = _git(top, "ls-tree", "-r", "-z", "--full-tree", sha, *(["--", subdir] if subdir else []))
+        prefix = f"{subdir}/" if subdir else ""
+        entries = []
+        for line in filter(None, listing.split("\0")):
+            meta, _, path = line.partition("\t")
+            mode, _, rest = meta.partition(" ")
+            blob = rest.partition(" ")[2]
+            entries.append((path.removeprefix(prefix), mode, blob))
+        return cls(None, entries)
+
+    def _hash_file(self, rel: str) -> tuple[str, str] | None:
+        assert self.root is not None
+        path = self.root / rel
+        try:
+            if path.is_symlink():
+                mode, data = SYMLINK_MODE, os.readlink(path).encode()
+            else:
+                mode, data = "100644", path.read_bytes()
+        except OSError:
+            return None
+        return mode, hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+    def file(self, rel: str) -> tuple[str, str] | None:
+        """(mode, blob id) of one file, or None when it does not exist."""
+        if self._listing is not None:
+            i = bisect.bisect_left(self._paths, rel)
+            if i < len(self._paths) and self._paths[i] == rel:
+                return self._listing[i][1], self._listing[i][2]
+            return None
+        with self._lock:
+            if rel not in self._hashed:
+                self._hashed[rel] = self._hash_file(rel)
+            return self._hashed[rel]
+
+    def under(self, rel_dir: str) -> list[tuple[str, str, str]]:
+        """(path, mode, blob id) of every file below a directory ("" for the whole tree), by path."""
+        if self._listing is not None:
+            if not rel_dir:
+                return list(self._listing)
+            prefix = rel_dir + "/"
+            i = bisect.bisect_left(self._paths, prefix)
+            j = bisect.bisect_left(self._paths, prefix[:-1] + chr(ord("/") + 1))
+            return self._listing[i:j]
+        found = []
+        assert self.root is not None
+        top = self.root / rel_dir if rel_dir else self.root
+        for dirpath, dirnames, filenames in os.walk(top):
+            for name in [*filenames, *(d for d in dirnames if os.path.islink(os.path.join(dirpath, d)))]:
+                rel = os.path.relpath(os.path.join(dirpath, name), self.root)
+                known = self.file(rel)
+                if known is not None:
+                    found.append((rel, *known))
+        return sorted(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +125,7 @@ class Tree:
     label: str  # what the user asked for: a ref, a SHA or WORKTREE
     repo_subdir: str  # the config repo's path inside the git repository ("" at the top)
     escaping_symlinks: tuple[str, ...] = ()  # symlinks that pointed outside the checkout (removed), root-relative
+    content: TreeContent | None = field(default=None, compare=False)  # digests of its files
 
 
 def _git(repo: Path, *args: str, env: dict[str, str] | None = None, input: bytes | None = None) -> str:
@@ -41,8 +136,9 @@ def _git(repo: Path, *args: str, env: dict[str, str] | None = None, input: bytes
     return done.stdout
 
 
+@functools.cache
 def git_toplevel(path: Path) -> Path:
-    """The top of the git repository containing `path`."""
+    """The top of the git repository containing `path` (asked of git once per path and process)."""
     if not path.exists():
         raise GitError(f"{path} does not exist")
     try:
@@ -77,6 +173,41 @@ def _subdir(top: Path, path: Path) -> str:
     return "" if str(rel) == "." else rel.as_posix()
 
 
+# Leave this much room on a memory-backed filesystem besides the tree itself.
+_SCRATCH_HEADROOM = 256 * 1024 * 1024
+
+
+def scratch_parent(size_hint: int) -> str | None:
+    """Where to write a private tree: a memory-backed `/dev/shm` when it has room for it, else the
+    default temporary directory (None). A review writes and deletes a whole checkout per revision,
+    which on a disk-backed /tmp costs more than every render of a small change; an explicit `TMPDIR`
+    is always obeyed."""
+    if os.environ.get("TMPDIR"):
+        return None
+    shm = "/dev/shm"
+    try:
+        stat = os.statvfs(shm)
+    except OSError:
+        return None
+    if not os.access(shm, os.W_OK | os.X_OK) or stat.f_bavail * stat.f_frsize < 4 * size_hint + _SCRATCH_HEADROOM:
+        return None
+    return shm
+
+
+def tree_size(top: Path, rev: str) -> int:
+    """The bytes a checkout of `rev` (HEAD for the working tree) takes, from git's object sizes."""
+    try:
+        listing = _git(top, "ls-tree", "-r", "-l", "-z", "HEAD" if rev == WORKTREE else rev)
+    except GitError:
+        return 0
+    total = 0
+    for entry in filter(None, listing.split("\0")):
+        fields = entry.split(None, 4)
+        if len(fields) >= 4 and fields[3].isdigit():
+            total += int(fields[3])
+    return total
+
+
 @contextmanager
 def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
     """Yield a private copy of the config repo at `path` as of `rev` (or the working tree); always cleaned up.
@@ -85,42 +216,112 @@ def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
     """
     top = git_toplevel(path)
     subdir = _subdir(top, path)
-    tmp = Path(tempfile.mkdtemp(prefix="gitops-reviewer-"))
+    tmp = Path(tempfile.mkdtemp(prefix="gitops-reviewer-", dir=scratch_parent(tree_size(top, rev))))
     try:
         dest = tmp / "tree"
         dest.mkdir()
+        content: TreeContent | None = None
         if rev == WORKTREE:
             sha = _head_or_empty(top)
             _copy_worktree(top, subdir, dest)
         else:
             sha = resolve_revision(top, rev)
             _checkout(top, sha, subdir, dest, tmp / "index")
+            content = TreeContent.from_commit(top, sha, subdir)
+        dest = dest.resolve()
         root = dest / subdir if subdir else dest
         root.mkdir(parents=True, exist_ok=True)
-        escaping = remove_escaping_symlinks(dest, root)
-        yield Tree(root=root, revision=sha, label=rev, repo_subdir=subdir, escaping_symlinks=escaping)
+        escaping, links = remove_escaping_symlinks(dest, root)
+        if not links:
+            _PLAIN_CHECKOUTS.add(str(dest))
+        yield Tree(
+            root=root,
+            revision=sha,
+            label=rev,
+            repo_subdir=subdir,
+            escaping_symlinks=escaping,
+            content=content or TreeContent(root),
+        )
     finally:
+        _PLAIN_CHECKOUTS.discard(str(tmp.resolve() / "tree"))
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def remove_escaping_symlinks(checkout: Path, root: Path) -> tuple[str, ...]:
+def tree_id(top: Path, sha: str, subdir: str) -> str:
+    """The git tree object of the config repo at a commit: equal ids, equal content (every file, mode
+    and name), so anything derived from the content alone can be reused."""
+    return _git(top, "rev-parse", f"{sha}:{subdir}" if subdir else f"{sha}^{{tree}}").strip()
+
+
+def read_text(top: Path, sha: str, path: str) -> str | None:
+    """One text file of a commit, read from git without a checkout (None when it does not exist;
+    bytes that are not UTF-8 come back as U+FFFD)."""
+    try:
+        done = proc.run(
+            ["git", "cat-file", "blob", f"{sha}:{path}"], cwd=top, timeout=GIT_TIMEOUT, env=proc.scrubbed_env()
+        )
+    except ToolError:
+        return None
+    return done.stdout
+
+
+class Checkout:
+    """A revision's private tree, materialised the first time something needs a file from it.
+
+    A review whose renders all come from the cache never checks anything out. The checkout lives as long
+    as `stack`; it is made at most once, even when render threads ask for it together.
+    """
+
+    def __init__(self, path: Path, rev: str, stack: ExitStack, tree: Tree | None = None, label: str = "") -> None:
+        self._path = path
+        self._rev = rev
+        self.label = label or rev  # what the user asked for: a ref, a SHA or WORKTREE
+        self._stack = stack
+        self._tree = tree
+        self._lock = threading.Lock()
+
+    @property
+    def materialised(self) -> bool:
+        return self._tree is not None
+
+    @property
+    def tree(self) -> Tree:
+        if self._tree is None:
+            with self._lock:
+                if self._tree is None:
+                    self._tree = self._stack.enter_context(materialise(self._path, self._rev))
+        return self._tree
+
+    @property
+    def root(self) -> Path:
+        return self.tree.root
+
+
+def remove_escaping_symlinks(checkout: Path, root: Path) -> tuple[tuple[str, ...], int]:
     """Delete symlinks that resolve outside the checkout, so no tool can read the host through them
     (a committed `x -> /etc/passwd` read by Helm's .Files.Get, a kustomization that is a link to a file
     elsewhere). Argo CD refuses apps containing them (util/io/path CheckOutOfBoundsSymlinks); the
-    renderer fails those apps using the returned list (paths relative to `root`)."""
+    renderer fails those apps using the returned list (paths relative to `root`). Also returns how
+    many symlinks stay (those that point inside the checkout)."""
     bound = checkout.resolve()
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(checkout):
-        for name in [*dirnames, *filenames]:
-            path = Path(dirpath) / name
-            if not path.is_symlink():
-                continue
-            target = path.resolve()
-            if target == bound or bound in target.parents:
-                continue
-            found.append(os.path.relpath(path, root))
-            path.unlink()
-    return tuple(sorted(found))
+    kept = 0
+    pending = [str(checkout)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:  # file types from the directory listing: no stat each
+            for entry in entries:
+                if not entry.is_symlink():
+                    if entry.is_dir():
+                        pending.append(entry.path)
+                    continue
+                path = Path(entry.path)
+                target = path.resolve()
+                if target == bound or bound in target.parents:
+                    kept += 1
+                    continue
+                found.append(os.path.relpath(path, root))
+                path.unlink()
+    return tuple(sorted(found)), kept
 
 
 def _head_or_empty(top: Path) -> str:

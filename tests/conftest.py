@@ -19,6 +19,12 @@ PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLE = PROJECT / "examples" / "gitops-config"
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own render cache: nothing is written to the user's, nothing leaks between tests."""
+    monkeypatch.setenv("GITOPS_REVIEWER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def example_repo(tmp_path: Path) -> Iterator[Path]:
     """The bundled example config repo, committed into its own git repository."""

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import RenderFailure
 from ..records import App, Discovery
-from ..rendering.source import detect_type, resolve_path
-from ..revision import RevisionView, open_revision
-from .options import revision_options
+from .options import render_options, revision_options
+
+if TYPE_CHECKING:
+    from ..rendering.cache import RenderCache
+    from ..revision import RevisionView
 
 
 def source_summary(app: App, view: RevisionView) -> tuple[str, str]:
+    from ..rendering.source import detect_type, resolve_path
+
     types, paths = [], []
     for source in app.sources:
         if source.ref and not source.path and not source.chart:
@@ -93,15 +97,28 @@ def _notes(discovery: Discovery) -> list[str]:
 
 @click.command("apps")
 @revision_options
+@render_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def apps_command(repo: Path, rev: str, config_path: Path | None, offline: bool | None, fmt: str) -> None:
+def apps_command(
+    repo: Path,
+    rev: str,
+    config_path: Path | None,
+    offline: bool | None,
+    fmt: str,
+    jobs: int | None,
+    cache: RenderCache | None,
+) -> None:
     """List every Argo CD Application of the config repo at a revision."""
-    with open_revision(repo, rev, config_path=config_path, offline=offline) as view:
+    from ..revision import open_revision
+
+    with open_revision(repo, rev, config_path=config_path, offline=offline, jobs=jobs, cache=cache) as view:
         rows = [app_row(app, view) for app in view.discovery.apps]
+        if cache is not None:
+            cache.evict()
         failed = bool(view.discovery.errors) or any(r.errors for r in view.discovery.renders.values())
         if fmt == "json":
             payload = {
-                "revision": view.tree.revision,
+                "revision": view.revision,
                 "apps": rows,
                 "unrendered": [
                     {"what": u.what, "reason": u.reason, "location": str(u.location) if u.location else None}

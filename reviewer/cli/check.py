@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..change import resolve_change
-from ..llm.options import LlmOptions
 from ..records import Report
 from ..report import FORMATS, FormatOptions
-from ..report.llm_notes import MISCONFIGURED
-from ..review import review
-from .options import fail_on_option, llm_options, repo_options
+from .options import fail_on_option, llm_options, render_options, repo_options
+
+if TYPE_CHECKING:
+    from ..llm.options import LlmOptions
+    from ..rendering.cache import RenderCache
 
 _EXIT = {"pass": 0, "fail": 1, "error": 1}
 
@@ -71,8 +71,13 @@ def _run(
     config_path: Path | None,
     all_apps: bool,
     fail_on: str,
-    llm: LlmOptions | None = None,
+    llm: LlmOptions | None,
+    jobs: int | None,
+    cache: RenderCache | None,
 ) -> Report:
+    from ..change import resolve_change
+    from ..review import review  # the pipeline: imported when a review runs, not for --help
+
     change = resolve_change(repo, base, head)
     return review(
         change,
@@ -82,6 +87,8 @@ def _run(
         config_path=config_path,
         progress=_Progress(),
         llm=llm,
+        jobs=jobs,
+        cache=cache,
     )
 
 
@@ -100,6 +107,7 @@ def _emit(report: Report, fmt: str, output: Path | None, color: bool | None, inc
 @review_options
 @fail_on_option
 @llm_options
+@render_options
 @click.option(
     "--shard",
     default=None,
@@ -122,6 +130,8 @@ def check_command(
     fail_on: str,
     llm: LlmOptions,
     shard: str | None,
+    jobs: int | None,
+    cache: RenderCache | None,
 ) -> None:
     """Review the change before you push: what will Argo CD do when it merges?
 
@@ -146,11 +156,15 @@ def check_command(
                 fmt=fmt,
                 output=output,
                 llm=llm,
+                jobs=jobs,
+                cache=cache,
             )
         )
-    report = _run(repo, base, head, offline, config_path, all_apps, fail_on, llm)
+    report = _run(repo, base, head, offline, config_path, all_apps, fail_on, llm, jobs, cache)
     _emit(report, fmt, output, color, include_verdict=True)
     if report.llm is not None and report.llm.status == "misconfigured":
+        from ..report.llm_notes import MISCONFIGURED
+
         # Loud, whatever the format and wherever the report went: a broken key must not go unnoticed.
         click.echo(f"gitops-reviewer: {MISCONFIGURED}: {report.llm.reason}", err=True)
     if output is not None:
@@ -161,6 +175,7 @@ def check_command(
 @click.command("diff")
 @repo_options
 @review_options
+@render_options
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes (like git diff --exit-code).")
 def diff_command(
     repo: Path,
@@ -173,12 +188,14 @@ def diff_command(
     head: str | None,
     all_apps: bool,
     exit_code: bool,
+    jobs: int | None,
+    cache: RenderCache | None,
 ) -> None:
     """Print what Argo CD would change, app by app, without judging it (`argocd app diff` for the repo).
 
     Exits 1 when a render failed (the diff would be incomplete) or, with --exit-code, when anything changes.
     """
-    report = _run(repo, base, head, offline, config_path, all_apps, "critical")
+    report = _run(repo, base, head, offline, config_path, all_apps, "critical", None, jobs, cache)
     _emit(report, fmt, output, color, include_verdict=False)
     failed = bool(report.errors) or (exit_code and bool(report.changes))
     raise SystemExit(1 if failed else 0)

@@ -27,6 +27,7 @@ from ..errors import GitError, UsageError
 from ..llm.options import LlmOptions
 from ..publish.common import COMMENT_MODES
 from ..records import Report
+from ..rendering.cache import RenderCache
 from ..report.files import REPORT_FILES, write_report_files
 from ..report.json_load import load_report
 from ..report.summary import verdict_details
@@ -41,7 +42,7 @@ from .github_event import (
     workflow_run_event,
     write_outputs,
 )
-from .options import fail_on_option, llm_options, repo_options
+from .options import fail_on_option, llm_options, render_options, repo_options
 
 _EXIT = {"pass": 0, "fail": 1, "error": 1}
 # A saved JSON report larger than this is refused (the fork's run wrote it: it is untrusted).
@@ -68,6 +69,8 @@ def _review_pull_request(
     offline: bool | None,
     all_apps: bool,
     llm: LlmOptions,
+    jobs: int | None,
+    cache: RenderCache | None,
 ) -> tuple[Report, str]:
     """The review of the pull request's head against its merge-base with the base branch (the changes
     the pull request makes, as GitHub's own diff shows them), and the config repo's path prefix."""
@@ -80,7 +83,16 @@ def _review_pull_request(
         raise UsageError(f"{exc}: {FETCH_DEPTH_HINT}") from None
     change = resolve_change(repo, base=base, head=event.head_sha)
     change = dataclasses.replace(change, base_label=f"merge-base with {event.base_ref}", head_label=event.head_ref)
-    report = review(change, fail_on=fail_on, all_apps=all_apps, offline=offline, config_path=config_path, llm=llm)
+    report = review(
+        change,
+        fail_on=fail_on,
+        all_apps=all_apps,
+        offline=offline,
+        config_path=config_path,
+        llm=llm,
+        jobs=jobs,
+        cache=cache,
+    )
     prefix = repo.resolve().relative_to(top.resolve()).as_posix()
     return report, "" if prefix == "." else prefix
 
@@ -105,6 +117,7 @@ def _say(line: str, *, warning: bool = False) -> None:
 @click.command("github")
 @repo_options
 @llm_options
+@render_options
 @fail_on_option
 @click.option("--all-apps", is_flag=True, help="Render every app, not only those the change can affect.")
 @click.option(
@@ -172,6 +185,8 @@ def github_command(
     config_path: Path | None,
     offline: bool | None,
     llm: LlmOptions,
+    jobs: int | None,
+    cache: RenderCache | None,
     fail_on: str,
     all_apps: bool,
     comment_mode: str,
@@ -211,7 +226,15 @@ def github_command(
             )
         event = pull_request_event(read_event(event_path), event_name)
         report, prefix = _review_pull_request(
-            event, repo, fail_on=fail_on, config_path=config_path, offline=offline, all_apps=all_apps, llm=llm
+            event,
+            repo,
+            fail_on=fail_on,
+            config_path=config_path,
+            offline=offline,
+            all_apps=all_apps,
+            llm=llm,
+            jobs=jobs,
+            cache=cache,
         )
         written = write_report_files(report, output_dir, path_prefix=prefix)
         artifact_hint = (

@@ -24,10 +24,11 @@ from ..llm.options import LlmOptions
 from ..publish.common import PublishOutcome
 from ..publish.gitlab_ci import DEFAULT_TOKEN_VARIABLE, MergeRequestPipeline, access_token, merge_request_pipeline
 from ..records import SEVERITIES, Report
+from ..rendering.cache import RenderCache
 from ..report import FormatOptions, format_report
 from ..review import review
 from ..trees import git_toplevel
-from .options import llm_options, repo_options
+from .options import llm_options, render_options, repo_options
 
 if TYPE_CHECKING:
     from ..publish.gitlab import GitlabSettings
@@ -100,6 +101,7 @@ def _publish(
 @click.command("gitlab")
 @repo_options
 @llm_options
+@render_options
 @click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES),
@@ -142,6 +144,8 @@ def gitlab_command(
     config_path: Path | None,
     offline: bool | None,
     llm: LlmOptions,
+    jobs: int | None,
+    cache: RenderCache | None,
     fail_on: str,
     all_apps: bool,
     output_dir: Path,
@@ -168,7 +172,16 @@ def gitlab_command(
     os.environ.pop(token_variable, None)
 
     change = _change(repo, pipeline)
-    report = review(change, fail_on=fail_on, all_apps=all_apps, offline=offline, config_path=config_path, llm=llm)
+    report = review(
+        change,
+        fail_on=fail_on,
+        all_apps=all_apps,
+        offline=offline,
+        config_path=config_path,
+        llm=llm,
+        jobs=jobs,
+        cache=cache,
+    )
     prefix = _path_prefix(repo)
     written = write_artifacts(report, output_dir, prefix)
     click.echo(format_report(report, "text"), nl=False)

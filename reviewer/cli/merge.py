@@ -20,6 +20,7 @@ from ..change import resolve_change
 from ..errors import UsageError
 from ..llm.options import LlmOptions
 from ..records import SEVERITIES, Report
+from ..rendering.cache import RenderCache
 from ..report import FORMATS
 from ..sharding import ShardSpec, format_part, load_part, merge_parts, run_shard
 from .check import _EXIT, _emit, _Progress
@@ -41,6 +42,8 @@ def check_shard(
     fmt: str,
     output: Path | None,
     llm: LlmOptions | None = None,
+    jobs: int | None = None,
+    cache: RenderCache | None = None,
 ) -> int:
     """`check --shard I/N`: review this shard's share of the apps and write its part (JSON, to --output or
     standard output). The exit code says whether the part was written, not the verdict: `merge` gives
@@ -57,6 +60,8 @@ def check_shard(
         config_path=config_path,
         progress=_Progress(),
         llm=llm,
+        jobs=jobs,
+        cache=cache,
     )
     text = format_part(part)
     if output is not None:

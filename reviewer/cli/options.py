@@ -95,3 +95,70 @@ def fail_on_option(func: F) -> F:
         show_default=True,
         help="Lowest finding severity that fails the check.",
     )(func)
+
+
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """`512M`, `2G`, `1048576`: a size in bytes (binary units, an optional trailing `B` or `iB`)."""
+    raw = text.strip().upper().removesuffix("IB").removesuffix("B")
+    number, unit = (raw[:-1], raw[-1]) if raw and raw[-1] in _SIZE_UNITS else (raw, "")
+    try:
+        value = float(number)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a size (examples: 512M, 2G)") from None
+    if value <= 0:
+        raise click.BadParameter("the cache size must be positive")
+    return int(value * _SIZE_UNITS[unit])
+
+
+def render_options(func: F) -> F:
+    """--jobs, --cache-dir, --no-cache and --cache-max-size, given to the command as `jobs` (renders at
+    a time) and `cache` (a RenderCache, or None with --no-cache)."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ..cachedir import default_cache_dir
+        from ..rendering.cache import RenderCache
+
+        directory = kwargs.pop("cache_dir")
+        max_size = kwargs.pop("cache_max_size")
+        use_cache = kwargs.pop("use_cache")
+        kwargs["cache"] = (
+            RenderCache(directory or default_cache_dir(), parse_size(max_size)) if use_cache else None
+        )
+        return func(*args, **kwargs)
+
+    decorated: Any = wrapper
+    decorated = click.option(
+        "--cache-max-size",
+        default="1G",
+        show_default=True,
+        envvar="GITOPS_REVIEWER_CACHE_MAX_SIZE",
+        metavar="SIZE",
+        help="Bound of the render cache (512M, 2G, ...); the least recently used renders go first.",
+    )(decorated)
+    decorated = click.option(
+        "--cache/--no-cache",
+        "use_cache",
+        default=True,
+        help="Reuse renders whose inputs did not change, from the cache directory (default: on).",
+    )(decorated)
+    decorated = click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        envvar="GITOPS_REVIEWER_CACHE_DIR",
+        help="Where renders and pulled charts are cached "
+        "(default: $XDG_CACHE_HOME/gitops-reviewer, else ~/.cache/gitops-reviewer).",
+    )(decorated)
+    decorated = click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Renders to run at a time (default: one per CPU core).",
+    )(decorated)
+    return decorated  # type: ignore[no-any-return]

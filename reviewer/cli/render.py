@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..records import RenderResult, Resource
+
+if TYPE_CHECKING:
+    from ..rendering.cache import RenderCache
 from ..redaction import mask_secret_values
-from ..revision import open_revision
-from ..yamlio import dump_yaml
-from .options import revision_options
+from .options import render_options, revision_options
 
 
 def _resource_json(r: Resource) -> dict[str, Any]:
@@ -48,6 +49,8 @@ def result_json(result: RenderResult) -> dict[str, Any]:
 
 
 def _manifest_yaml(r: Resource) -> str:
+    from ..yamlio import dump_yaml
+
     return dump_yaml(dict(mask_secret_values(r.body))).rstrip()
 
 
@@ -66,20 +69,32 @@ def result_yaml(result: RenderResult) -> str:
 
 @click.command("render")
 @revision_options
+@render_options
 @click.option("--app", "app_name", default=None, help="Render only this app (name or [cluster/]namespace/name).")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 def render_command(
-    repo: Path, rev: str, config_path: Path | None, offline: bool | None, app_name: str | None, fmt: str
+    repo: Path,
+    rev: str,
+    config_path: Path | None,
+    offline: bool | None,
+    app_name: str | None,
+    fmt: str,
+    jobs: int | None,
+    cache: RenderCache | None,
 ) -> None:
     """Render Applications the way Argo CD's repo-server would. Exits 1 if any render failed.
 
     Secret values are masked (their keys are shown)."""
-    with open_revision(repo, rev, config_path=config_path, offline=offline) as view:
+    from ..revision import open_revision
+
+    with open_revision(repo, rev, config_path=config_path, offline=offline, jobs=jobs, cache=cache) as view:
         apps = [view.find(app_name)] if app_name else list(view.discovery.apps)
-        results = [view.render(app) for app in apps]
+        results = view.render_many(apps)
+        if cache is not None:
+            cache.evict()
         if fmt == "json":
             click.echo(
-                json.dumps({"revision": view.tree.revision, "apps": [result_json(r) for r in results]}, indent=2)
+                json.dumps({"revision": view.revision, "apps": [result_json(r) for r in results]}, indent=2)
             )
         else:
             click.echo("\n".join(result_yaml(r) for r in results), nl=False)

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import RenderFailure
-from ..records import App, Discovery, Location, RenderError, RenderResult, Unrendered
+from ..records import App, Discovery, Location, RenderError, RenderResult, Resource, Unrendered
 from ..rendering import render_app
 from ..rendering.context import RenderContext
 from ..rendering.kustomize_graph import find_kustomization, walk_kustomization
 from ..rendering.source import detect_type, resolve_path
+from ..trees import resolved
 from .applications import (
     DEFAULT_CONTROL_NAMESPACE,
     InvalidApplication,
@@ -49,16 +51,33 @@ class _Graph:
     ctx: RenderContext
     scan: Scan
     render: Callable[[App, RenderContext], RenderResult]
+    pool: Executor | None = None  # renders parents ahead of their turn, in parallel (bounded by --jobs)
     apps: dict[str, App] = field(default_factory=dict)
     renders: dict[str, RenderResult] = field(default_factory=dict)
     unrendered: list[Unrendered] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[RenderError] = field(default_factory=list)
     produced_files: set[tuple[str, int | None]] = field(default_factory=set)
+    argo_dirs: set[str] = field(default_factory=set)  # every directory with an Argo CD document below it
+    _claims: dict[int, list[tuple[Path, bool]]] = field(default_factory=dict)
+    _chart_holds_apps: dict[Path, bool] = field(default_factory=dict)
+    _pending: dict[int, tuple[App, Future[RenderResult]]] = field(default_factory=dict)
+    _holds_apps: dict[int, bool] = field(default_factory=dict)
+    _is_chart: dict[Path, bool] = field(default_factory=dict)
+    root: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.root = resolved(self.ctx.root)
+        for file in self.scan.argo_files:
+            parts = file.split("/")
+            self.argo_dirs.update("/".join(parts[:i]) for i in range(len(parts)))
 
     # --- which directories an app claims -------------------------------------------------------
 
     def claims(self, app: App) -> list[tuple[Path, bool]]:
+        known = self._claims.get(id(app))
+        if known is not None:
+            return known
         out = []
         for source in app.sources:
             # A repoURL that is empty or an unfilled placeholder (`${GIT_REPO}`, filled in by a bootstrap
@@ -73,36 +92,74 @@ class _Graph:
             directory = source.spec.get("directory") if isinstance(source.spec.get("directory"), Mapping) else {}
             recursive = kind != "directory" or bool(directory and directory.get("recurse"))
             out.append((app_dir, recursive))
+        self._claims[id(app)] = out  # the app object lives as long as the graph: its id is stable
         return out
 
     def may_hold_apps(self, app: App) -> bool:
         """Whether rendering `app` could yield Applications: some file it reads has `kind: Application(Set)`."""
-        root = self.ctx.root.resolve()
+        known = self._holds_apps.get(id(app))
+        if known is None:
+            known = self._holds_apps[id(app)] = self._may_hold_apps(app)
+        return known
+
+    def _may_hold_apps(self, app: App) -> bool:
+        root = self.root
         seen: set[Path] = set()
-        stack = [d.resolve() for d, _ in self.claims(app)]
+        stack = [d for d, _ in self.claims(app)]  # resolved by resolve_path
         while stack:
             directory = stack.pop()
             if directory in seen:
                 continue
             seen.add(directory)
-            try:
-                rel = directory.relative_to(root).as_posix()
-            except ValueError:
+            text = str(directory)
+            if text == str(root):
+                rel = ""
+            elif text.startswith(f"{root}/"):
+                rel = text[len(str(root)) + 1 :]
+            else:
                 continue
-            prefix = "" if rel == "." else rel + "/"
-            if any(f.startswith(prefix) for f in self.scan.argo_files):
+            if rel in self.argo_dirs:
                 return True
-            stack.extend(walk_kustomization(directory).directories - {directory})
+            stack.extend(self.ctx.graphs.walk(directory).directories - {directory})
         # Charts (their subcharts included): templates are skipped by the scan, so look at them directly.
-        for directory in seen:
-            if not (directory / "Chart.yaml").is_file():
-                continue
+        if any(self._chart_may_hold_apps(directory) for directory in seen if self._chart_dir(directory)):
+            return True
+        # A chart from a chart repository cannot be looked into before it is pulled: render it.
+        return any(source.origin == "chart" for source in app.sources)
+
+    def _chart_dir(self, directory: Path) -> bool:
+        known = self._is_chart.get(directory)
+        if known is None:
+            known = self._is_chart[directory] = (directory / "Chart.yaml").is_file()
+        return known
+
+    def _chart_may_hold_apps(self, directory: Path) -> bool:
+        """Whether a chart's templates mention `kind: Application(Set)` (read once per chart and revision)."""
+        known = self._chart_holds_apps.get(directory)
+        if known is None:
+            known = False
             for path in directory.rglob("*"):
                 in_templates = "templates" in path.relative_to(directory).parts[:-1]
                 if in_templates and path.is_file() and APPLICATION_KIND.search(path.read_text(errors="replace")):
-                    return True
-        # A chart from a chart repository cannot be looked into before it is pulled: render it.
-        return any(source.origin == "chart" for source in app.sources)
+                    known = True
+                    break
+            self._chart_holds_apps[directory] = known
+        return known
+
+    def prefetch(self, apps: list[App], ancestors: tuple[str, ...]) -> None:
+        """Start rendering, in parallel, the apps `add` will render next (app-of-apps parents): `add`
+        still visits them one by one in document order, so the graph is the one a serial walk builds."""
+        if self.pool is None:
+            return
+        for app in apps:
+            if app.id in self.apps or app.id in ancestors or id(app) in self._pending:
+                continue
+            if self.may_hold_apps(app):
+                self._pending[id(app)] = (app, self.pool.submit(self.render, app, self.ctx))
+
+    def render_now(self, app: App) -> RenderResult:
+        pending = self._pending.pop(id(app), None)
+        return pending[1].result() if pending else self.render(app, self.ctx)
 
     def unlisted_by_failed_parents(self, location: Location, owners: list[App]) -> bool:
         """True when every claimer that failed to render is a kustomize app whose local kustomization
@@ -111,7 +168,7 @@ class _Graph:
         failed = [o for o in owners if o.id in self.renders and self.renders[o.id].errors]
         if not failed or len(failed) != len([o for o in owners if o.id in self.apps]):
             return False
-        path = (self.ctx.root / location.file).resolve()
+        path = resolved(self.ctx.root / location.file)
         for owner in failed:
             listed = False
             for source in owner.sources:
@@ -123,7 +180,7 @@ class _Graph:
                     return False
                 if find_kustomization(app_dir) is None:
                     return False
-                graph = walk_kustomization(app_dir)
+                graph = walk_kustomization(app_dir, self.ctx.graphs)
                 if graph.unreadable:
                     return False
                 listed = listed or path in graph.files
@@ -194,10 +251,12 @@ class _Graph:
             return
         if not self.may_hold_apps(app):
             return
-        result = self.render(app, self.ctx)
+        result = self.render_now(app)
         self.renders[app.id] = result
         if result.errors:
             return  # its children are unknown: the render error says so (fail closed)
+        # First every child (so their own renders can start together), then each in document order.
+        children: list[App | RenderError | Resource] = []
         for resource in result.resources:
             if resource.key.group != "argoproj.io" or resource.key.kind not in (
                 "Application",
@@ -208,29 +267,50 @@ class _Graph:
                 self.produced_files.add((resource.location.file, resource.location.line))
             if resource.key.kind == "Application":
                 try:
-                    child = parse_application(
-                        resource.body,
-                        self.ctx.identity,
-                        defined_in=resource.location,
-                        parent=app.id,
-                        control_plane=child_control_plane(app),
-                        default_namespace=resource.key.namespace or DEFAULT_CONTROL_NAMESPACE,
+                    children.append(
+                        parse_application(
+                            resource.body,
+                            self.ctx.identity,
+                            defined_in=resource.location,
+                            parent=app.id,
+                            control_plane=child_control_plane(app),
+                            default_namespace=resource.key.namespace or DEFAULT_CONTROL_NAMESPACE,
+                        )
                     )
                 except InvalidApplication as exc:
                     # The parent's sync would apply it and fail: that is the parent's error, not a skip.
-                    self.errors.append(RenderError(app=app.id, message=f"renders an invalid Application: {exc}"))
-                    continue
-                self.add(child, (*ancestors, app.id))
+                    children.append(RenderError(app=app.id, message=f"renders an invalid Application: {exc}"))
             else:
-                for generated in self.expand_appset(resource.body, resource.location, app):
-                    self.add(generated, (*ancestors, app.id))
+                children.append(resource)
+        lineage = (*ancestors, app.id)
+        self.prefetch([c for c in children if isinstance(c, App)], lineage)
+        for child in children:
+            if isinstance(child, RenderError):
+                self.errors.append(child)
+            elif isinstance(child, App):
+                self.add(child, lineage)
+            else:
+                for generated in self.expand_appset(child.body, child.location, app):
+                    self.add(generated, lineage)
 
 
 def discover(
-    ctx: RenderContext, scan: Scan, *, render: Callable[[App, RenderContext], RenderResult] = render_app
+    ctx: RenderContext,
+    scan: Scan,
+    *,
+    render: Callable[[App, RenderContext], RenderResult] = render_app,
+    jobs: int = 1,
 ) -> Discovery:
-    """All apps of the tree in `ctx`, with the renders done along the way (reusable by the caller)."""
-    graph = _Graph(ctx=ctx, scan=scan, render=render)
+    """All apps of the tree in `ctx`, with the renders done along the way (reusable by the caller).
+    App-of-apps parents render `jobs` at a time."""
+    if jobs > 1:
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="discover") as pool:
+            return _discover(_Graph(ctx=ctx, scan=scan, render=render, pool=pool))
+    return _discover(_Graph(ctx=ctx, scan=scan, render=render))
+
+
+def _discover(graph: _Graph) -> Discovery:
+    ctx, scan = graph.ctx, graph.scan
     graph.warnings.extend(scan.warnings)
     candidates: list[tuple[ArgoDoc | None, App]] = []
     for entry in ctx.config.apps:
@@ -256,7 +336,7 @@ def discover(
 
     # Which documents sit inside another app's source directory (and so are not roots).
     all_claims = [(app, graph.claims(app)) for _, app in [*candidates, *generated]]
-    root = ctx.root.resolve()
+    root = resolved(ctx.root)
 
     # directory -> [(app, recursive)]: a document is claimed by its own directory's apps and by the
     # recursive claims of the directories above it (one walk up per document, not a scan of all apps).
@@ -266,7 +346,7 @@ def discover(
             by_directory.setdefault(directory.as_posix(), []).append((app, recursive))
 
     def claimed_by(doc: ArgoDoc, own: App | None) -> list[App]:
-        path = (root / doc.location.file).resolve()
+        path = resolved(root / doc.location.file)
         owners: list[App] = []
         seen: set[int] = set()
         for depth, directory in enumerate(path.parents):
@@ -302,6 +382,7 @@ def discover(
 
     roots = [app for doc, app in candidates if doc is None or unclaimed(doc.location)]
     roots += [app for doc, app in generated if unclaimed(doc.location)]
+    graph.prefetch(roots, ())
     for app in roots:
         graph.add(app, ())
 

@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import ManifestError
 from ..globs import doublestar_match
 from ..records import Location
-from ..yamlio import MAX_DOCUMENT_BYTES, load_json, load_yaml_stream
+from ..yamlio import MAX_DOCUMENT_BYTES, Document, load_json, load_yaml_stream
 from .applications import is_argo_kind
 
 _EXTENSIONS = (".yaml", ".yml", ".json")
@@ -40,29 +40,35 @@ def _is_chart_templates(directory: Path, name: str) -> bool:
     return name == "templates" and (directory / "Chart.yaml").is_file()
 
 
-def scan_tree(root: Path, ignore: tuple[str, ...] = ()) -> Scan:
+def scan_tree(root: Path, ignore: tuple[str, ...] = (), parsed: dict[str, list[Document]] | None = None) -> Scan:
     """Every Application/ApplicationSet document and CRD in the tree, with file and line.
 
     Helm chart `templates/` are skipped: they are templates, not manifests, and are seen through the
     render of the app that uses the chart. Files that do not parse are reported, not fatal: an
     unreferenced broken file changes nothing in a cluster; a referenced one fails its app's render.
-    Paths matching an `ignore` glob (doublestar syntax, repo-relative) are not scanned.
+    Paths matching an `ignore` glob (doublestar syntax, repo-relative) are not scanned. `parsed`
+    collects each YAML text's documents, so the render of an app-of-apps parent does not parse again
+    the Application files the scan has just parsed.
     """
     result = Scan()
+    top = os.fspath(root)
     for dirpath, dirnames, filenames in os.walk(root):
         directory = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if d != ".git" and not _is_chart_templates(directory, d))
+        prefix = "" if dirpath == top else dirpath[len(top) + 1 :].replace(os.sep, "/") + "/"
         for name in sorted(filenames):
             if not name.endswith(_EXTENSIONS + _JSONNET):
                 continue
-            path = directory / name
-            rel = path.relative_to(root).as_posix()
+            rel = prefix + name
             if any(doublestar_match(pattern, rel) for pattern in ignore):
                 continue
             try:
-                if path.stat().st_size > MAX_DOCUMENT_BYTES:
+                # Read one byte past the limit rather than stat every file first.
+                with open(os.path.join(dirpath, name), "rb") as handle:
+                    raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+                if len(raw) > MAX_DOCUMENT_BYTES:
                     continue
-                text = path.read_text(encoding="utf-8-sig")
+                text = raw.decode("utf-8-sig")
             except (OSError, UnicodeDecodeError):
                 continue
             has_argo = "argoproj.io" in text
@@ -77,7 +83,10 @@ def scan_tree(root: Path, ignore: tuple[str, ...] = ()) -> Scan:
                 if name.endswith(".json"):
                     docs = [(load_json(text, file=rel), 1)]
                 else:
-                    docs = [(d.data, d.line) for d in load_yaml_stream(text, file=rel)]
+                    stream = load_yaml_stream(text, file=rel)
+                    if parsed is not None:
+                        parsed[text] = stream
+                    docs = [(d.data, d.line) for d in stream]
             except ManifestError as exc:
                 if has_argo and ("kind: Application" in text or '"Application' in text):
                     result.warnings.append(f"{exc} (not read for Applications)")

@@ -239,7 +239,7 @@ def parse_entries(data: Any, origin: str) -> ImmutableTable:
 def builtin_table() -> ImmutableTable:
     """The shipped table (package data, read once)."""
     text = resources.files(__package__).joinpath(DATA_FILE).read_text(encoding="utf-8")
-    return parse_entries(load_yaml(text, file=DATA_FILE), DATA_FILE)  # the C loader: 10x the pure-Python one
+    return parse_entries(load_yaml(text, file=DATA_FILE), DATA_FILE)  # the C loader: ~20x faster
 
 
 def config_table(options: Mapping[str, Any]) -> ImmutableTable:

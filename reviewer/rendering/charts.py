@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ..cachedir import default_cache_dir
 from ..errors import RenderFailure
 from ..records import AppSource
 from .context import RenderContext
@@ -24,9 +25,14 @@ _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix=
 _EXACT = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "gitops-reviewer" / "charts"
+def default_chart_cache() -> Path:
+    """`charts/` under the cache root (reviewer.cachedir)."""
+    return default_cache_dir() / "charts"
+
+
+def is_exact_version(version: str) -> bool:
+    """A published version (`1.2.3`, `v1.2.3-rc.1`), as opposed to a constraint or a branch."""
+    return bool(_EXACT.match(version))
 
 
 def chart_reference(source: AppSource) -> tuple[str, str | None]:
@@ -49,8 +55,8 @@ def pull_chart(source: AppSource, ctx: RenderContext) -> Path:
     if ctx.offline:
         raise RenderFailure(f"chart {label} is not in this repository and network fetches are off (--offline)")
     ref, repo_url = chart_reference(source)
-    cacheable = bool(version and _EXACT.match(version))
-    cache_root = ctx.cache_dir or default_cache_dir()
+    cacheable = bool(version and is_exact_version(version))
+    cache_root = ctx.cache_dir or default_chart_cache()
     key = hashlib.sha256(f"{ref}\0{repo_url}\0{version}".encode()).hexdigest()[:24]
     cached = cache_root / key
     if cacheable and (cached / "Chart.yaml").is_file():

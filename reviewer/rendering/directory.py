@@ -15,7 +15,8 @@ from .. import proc
 from ..errors import ManifestError, RenderFailure, ToolError
 from ..globs import gobwas_match
 from ..records import App, AppSource, Location
-from ..yamlio import GoLikeLoader, load_json, load_yaml_stream
+from ..trees import resolved
+from ..yamlio import Document, GoLikeLoader, load_json, load_yaml_stream
 from .context import RenderContext
 from .manifests import Produced
 from .source import BuildEnv, resolve_path
@@ -67,12 +68,15 @@ def _objects_before_error(text: str) -> bool:
     return False
 
 
-def _yaml_objects(text: str, rel: str) -> list[Produced]:
+def _yaml_objects(text: str, rel: str, parsed: Mapping[str, list[Document]]) -> list[Produced]:
     """getObjsFromYAMLOrJSON: a file with any bad document fails if it produced objects before the
-    error or looks like a manifest; otherwise it is an unrelated YAML file and is ignored."""
+    error or looks like a manifest; otherwise it is an unrelated YAML file and is ignored. `parsed`:
+    texts the revision's scan has parsed already (the documents are never changed, only read)."""
     produced: list[Produced] = []
     try:
-        docs = load_yaml_stream(text, file=rel)
+        docs = parsed.get(text)
+        if docs is None:
+            docs = load_yaml_stream(text, file=rel)
     except ManifestError as exc:
         if _looks_like_manifest(text) or _objects_before_error(text):
             raise RenderFailure(f"failed to unmarshal {rel}: {exc}") from None
@@ -152,14 +156,14 @@ def render_directory(
     recurse = bool(spec.get("recurse", False))
     any_extension = spec.get("disableExtensionFilter") is True
     include, exclude = str(spec.get("include") or ""), str(spec.get("exclude") or "")
-    root = ctx.root.resolve()
+    root = resolved(ctx.root)
     produced: list[Produced] = []
     for path in _walk(app_dir, recurse):
         # `disableExtensionFilter: true` reads every file, whatever its name (docs/user-guide/directory.md).
         if not any_extension and not MANIFEST_FILE.match(path.name):
             continue
         rel_to_app = path.relative_to(app_dir).as_posix()
-        real = path.resolve()
+        real = resolved(path)
         if path.is_symlink():
             if not real.exists():
                 continue  # Argo CD logs "destination of symlink is missing" and skips it
@@ -195,5 +199,5 @@ def render_directory(
                 raise RenderFailure(f"failed to unmarshal {rel}: only single objects are allowed in JSON files")
             produced.append(Produced(data, Location(rel, 1)))
             continue
-        produced.extend(_yaml_objects(text, rel))
+        produced.extend(_yaml_objects(text, rel, ctx.parsed_yaml))
     return produced

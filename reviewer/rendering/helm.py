@@ -22,6 +22,7 @@ from .. import proc
 from ..errors import ManifestError, RenderFailure, ToolError
 from ..globs import doublestar_glob, doublestar_valid, has_magic
 from ..records import App, AppSource, Location
+from ..trees import resolved
 from ..yamlio import dump_yaml_for_go, load_yaml, load_yaml_stream
 from .cluster_facts import cluster_facts
 from .context import RenderContext
@@ -109,8 +110,8 @@ class _FileScope:
 
 
 def _inside(path: Path, root: Path) -> bool:
-    resolved, top = path.resolve(), root.resolve()
-    return resolved == top or top in resolved.parents
+    target, top = resolved(path), resolved(root)
+    return target == top or top in target.parents
 
 
 def _value_file_scope(

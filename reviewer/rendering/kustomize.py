@@ -23,7 +23,7 @@ from ..records import App, AppSource, Location
 from ..yamlio import dump_yaml_for_go, load_yaml, load_yaml_stream
 from .cluster_facts import cluster_facts
 from .context import RenderContext
-from .kustomize_graph import find_kustomization, walk_kustomization
+from .kustomize_graph import KustomizeGraphs, find_kustomization, walk_kustomization
 from .manifests import Produced
 from .source import BuildEnv
 
@@ -287,10 +287,10 @@ def _redact(text: str, ctx: RenderContext) -> str:
     return _KLOG_PREFIX.sub("", "\n".join(lines)).strip()
 
 
-def remote_references(app_dir: Path, root: Path) -> list[tuple[str, str]]:
+def remote_references(app_dir: Path, root: Path, graphs: KustomizeGraphs | None = None) -> list[tuple[str, str]]:
     """(kustomization file, reference) for every remote resource/base/component/chart reachable from app_dir."""
     found = []
-    for kfile, entry in walk_kustomization(app_dir).remote:
+    for kfile, entry in walk_kustomization(app_dir, graphs).remote:
         try:
             rel = kfile.relative_to(root.resolve()).as_posix()
         except ValueError:
@@ -318,7 +318,7 @@ def render_kustomize(
     command = proc.describe([*kustomize_command(), ctx.rel(app_dir) or ".", *build_options])
     run_env = proc.scrubbed_env(None if ctx.config.allow_remote_bases else _NO_NETWORK)
     if not ctx.config.allow_remote_bases:
-        remote = remote_references(app_dir, ctx.root)
+        remote = remote_references(app_dir, ctx.root, ctx.graphs)
         if remote:
             where, what = remote[0]
             more = f" (and {len(remote) - 1} more)" if len(remote) > 1 else ""

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import ManifestError, RenderFailure
 from ..records import App, AppSource
+from ..trees import resolved
 from ..yamlio import load_yaml
 from .kustomize_graph import KUSTOMIZATION_NAMES
 
@@ -24,11 +25,11 @@ def resolve_path(root: Path, rel: str | None) -> Path:
     text = (rel or ".").strip() or "."
     if PurePosixPath(text).is_absolute():
         text = text.lstrip("/") or "."
-    resolved = (root / text).resolve()
-    base = root.resolve()
-    if resolved != base and base not in resolved.parents:
+    target = resolved(root / text)
+    base = resolved(root)
+    if target != base and base not in target.parents:
         raise RenderFailure(f"source path {rel!r} points outside the repository")
-    return resolved
+    return target
 
 
 def detect_type(source: AppSource, app_dir: Path) -> str:
@@ -50,10 +51,9 @@ def detect_type(source: AppSource, app_dir: Path) -> str:
     # discovery.go Discover: the path root's files in filepath.Walk (lexical) order, each `*Chart.yaml`
     # setting Helm and each kustomization setting Kustomize; the last one seen decides.
     kind = "directory"
-    for name in sorted(os.listdir(app_dir)):
-        path = app_dir / name
-        if path.is_dir() and not path.is_symlink():
-            continue
+    with os.scandir(app_dir) as listing:  # file types from the listing, without a stat per entry
+        names = sorted(e.name for e in listing if not e.is_dir(follow_symlinks=False))
+    for name in names:
         if name.endswith("Chart.yaml"):
             kind = "helm"
         if name in KUSTOMIZATION_NAMES:

@@ -31,6 +31,7 @@ from ..change import ChangeSpec
 from ..errors import UsageError
 from ..llm.options import LlmOptions
 from ..records import Finding, RenderError, Report
+from ..rendering.cache import RenderCache
 from ..report.json_load import load_document, report_from_document
 from ..report.json_report import report_document
 from ..review import Progress, Rendered, review, verdict
@@ -158,6 +159,8 @@ def run_shard(
     config_path: Path | None = None,
     progress: Progress | None = None,
     llm: LlmOptions | None = None,
+    jobs: int | None = None,
+    cache: RenderCache | None = None,
 ) -> ShardPart:
     """Review this shard's share of the apps the change selects."""
     scope = _ShardScope(spec)
@@ -170,6 +173,8 @@ def run_shard(
         progress=progress,
         scope=scope,
         llm=llm,
+        jobs=jobs,
+        cache=cache,
     )
     rendered = scope.result
     assert rendered is not None

@@ -1,0 +1,381 @@
+"""The render cache: an app's render, keyed by a digest of everything the render reads.
+
+DESIGN.md, "Performance design": a re-run after a push that did not touch an app costs a hash. The
+key covers every input of a render:
+
+- the content (git blob id) of every file the app reads: for kustomize every file under each
+  directory of its kustomization graph plus the files it names, for Helm the chart directory and the
+  value files, for a directory app every file under its path (the `Inputs` of selection);
+- the app as parsed (name, namespace, project, destination, sources with their tool options, sync
+  options) and the whole Application manifest;
+- the revision, only when the app's options use `$ARGOCD_APP_REVISION` (or a parameter override file
+  could);
+- the config that shapes a render (kube version, API versions, clusters, scopes, kustomize build
+  options) and the CRDs found in the repo (they decide namespaces and Helm's API versions);
+- the tools: the kustomize binary (path, size, modification time), the Helm engine's version, and
+  the source of this package's rendering code.
+
+What is never cached, and why:
+
+- a render with errors: a failure may be transient (a timeout, a chart repository that did not
+  answer), and a cached failure must never come back as a success, nor a success as an empty render;
+- a render that produced a core `Secret`: the cache holds plain files, and secret values never leave
+  the process (DESIGN.md, security invariant 2), so such apps are rendered every time;
+- an app whose inputs are not all known (unresolvable paths, symlinks among its inputs, Jsonnet, whose
+  imports may reach any file, charts from a repository without an exact version), and every app when
+  the config lets kustomize run plugins or fetch remote bases (their output depends on more than the
+  repository).
+
+Entries are zlib-compressed JSON (data, never code: a tampered cache cannot run anything), written
+atomically into a 0700 directory as 0600 files, so concurrent runs sharing a cache never see half an
+entry. A hit refreshes the entry's modification time; when a run has written entries and the cache
+exceeds its size bound, the least recently used entries are removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .. import __version__
+from ..cachedir import atomic_write
+from ..records import App, Location, RenderResult, Resource, ResourceKey
+from ..trees import SYMLINK_MODE, TreeContent
+from .context import RenderContext
+
+T = TypeVar("T")
+SCHEMA = 1
+DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
+_REVISION_VARIABLES = "ARGOCD_APP_REVISION"
+_OVERRIDE_FILES = ".argocd-source"
+
+
+class Uncacheable(Exception):
+    """This render cannot be keyed (or stored) safely; the message says why."""
+
+
+@cache
+def code_fingerprint() -> str:
+    """A digest of the modules that turn files into a render: a changed renderer invalidates the cache
+    even when the package version does not change."""
+    digest = hashlib.sha256(__version__.encode())
+    package = resources.files("reviewer")
+    for name in ("records.py", "yamlio.py", "globs.py", "trees.py"):
+        digest.update(package.joinpath(name).read_bytes())
+    rendering = package.joinpath("rendering")
+    for entry in sorted(rendering.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".py"):
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return digest.hexdigest()
+
+
+def _binary(name: str) -> list[Any]:
+    path = shutil.which(name)
+    if path is None:
+        return [name, None]
+    real = os.path.realpath(path)
+    stat = os.stat(real)
+    return [name, real, stat.st_size, stat.st_mtime_ns]
+
+
+def _package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+@cache
+def tool_fingerprint() -> str:
+    """The tools a render may run, identified without running them (a `kubectl version` costs more than
+    a cache hit): the binaries by path, size and modification time, the in-process engines by version."""
+    tools = [
+        _binary("kustomize"),
+        _binary("kubectl"),
+        _binary("helm"),
+        ["helm-python-sdk", _package_version("helm-python-sdk")],
+        ["gojsonnet", _package_version("gojsonnet")],
+        ["PyYAML", _package_version("PyYAML")],
+        ["code", code_fingerprint()],
+    ]
+    return hashlib.sha256(json.dumps(tools).encode()).hexdigest()
+
+
+def _context_part(ctx: RenderContext) -> dict[str, Any]:
+    config = ctx.config
+    scopes = ctx.scopes
+    return {
+        "kube": config.kube_version,
+        "apiVersions": list(config.api_versions),
+        "clusters": [repr(c) for c in config.clusters],
+        "kustomizeBuildOptions": list(config.kustomize_build_options),
+        "scopes": [
+            sorted(map(list, scopes.cluster_kinds)),
+            sorted(scopes.cluster_groups),
+            sorted(map(list, scopes.namespaced_kinds)),
+            sorted(map(list, scopes.excluded_kinds)),
+            sorted(scopes.excluded_groups),
+        ],
+        "crdApiVersions": list(ctx.crd_api_versions),
+        "repoUrl": ctx.repo_url,
+        "escapingSymlinks": list(ctx.escaping_symlinks),
+        "offline": ctx.offline,
+    }
+
+
+def _app_part(app: App) -> dict[str, Any]:
+    return {
+        "id": app.id,
+        "name": app.name,
+        "namespace": app.namespace,
+        "project": app.project,
+        "destination": [app.destination.server, app.destination.name, app.destination.namespace],
+        "syncOptions": list(app.sync_policy.sync_options),
+        "sources": [[s.repo_url, s.path, s.target_revision, s.chart, s.ref, s.origin, s.spec] for s in app.sources],
+        "manifest": app.manifest,
+    }
+
+
+def render_key(
+    app: App, ctx: RenderContext, directories: frozenset[str], files: frozenset[str], content: TreeContent
+) -> str:
+    """The cache key of `app`'s render at the revision of `ctx` (its inputs as selection computes them).
+    Raises Uncacheable when the render depends on something the key cannot cover."""
+    config = ctx.config
+    if config.allow_kustomize_plugins or config.allow_remote_bases:
+        raise Uncacheable("plugins or remote bases are allowed: a render may read outside the repository")
+    for source in app.sources:
+        if source.origin == "chart" and not _exact_version(source.target_revision):
+            raise Uncacheable(f"chart {source.chart} has no exact version")
+    inputs: list[tuple[str, str, str]] = []
+    for directory in sorted(directories):
+        inputs.extend(content.under(directory))
+    for file in sorted(files):
+        found = content.file(file)
+        if found is not None:  # a missing file is part of the key too: its absence
+            inputs.append((file, *found))
+        else:
+            inputs.append((file, "", ""))
+    if any(mode == SYMLINK_MODE for _, mode, _ in inputs):
+        raise Uncacheable("a symlink is among its inputs")
+    if any(path.endswith((".jsonnet", ".libsonnet")) for path, _, _ in inputs):
+        raise Uncacheable("Jsonnet imports may read files outside the app's inputs")
+    app_text = json.dumps(_app_part(app), sort_keys=True, default=str)
+    uses_revision = _REVISION_VARIABLES in app_text or any(_OVERRIDE_FILES in path for path, _, _ in inputs)
+    if ctx.cache_context is None:  # the same for every app of the revision: serialised once
+        ctx.cache_context = json.dumps(_context_part(ctx), sort_keys=True, default=str)
+    digest = hashlib.sha256(f"render\0{SCHEMA}\0{tool_fingerprint()}\0{ctx.cache_context}\0".encode())
+    digest.update(f"{ctx.revision if uses_revision else ''}\0{app_text}\0".encode())
+    for path, mode, blob in sorted(set(inputs)):  # NUL cannot occur in a path
+        digest.update(f"{path}\0{mode}\0{blob}\n".encode())
+    return digest.hexdigest()
+
+
+def _exact_version(version: str) -> bool:
+    from .charts import is_exact_version
+
+    return is_exact_version(version)
+
+
+# --- the entries ----------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> bool:
+    """Whether `value` survives a JSON round trip unchanged (str keys, JSON scalars, lists, dicts)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, str | int | float)
+
+
+def _resource_out(r: Resource) -> list[Any]:
+    if not _plain(r.body):
+        raise Uncacheable(f"{r.key} has values JSON cannot carry unchanged")
+    location = [r.location.file, r.location.line] if r.location else None
+    key = [r.key.group, r.key.kind, r.key.namespace, r.key.name]
+    return [key, r.api_version, r.body, r.app, location, r.sync_wave, list(r.hook_phases), list(r.sync_options)]
+
+
+def _resource_in(data: list[Any]) -> Resource:
+    key, api_version, body, app, location, wave, hooks, options = data
+    return Resource(
+        key=ResourceKey(*key),
+        api_version=api_version,
+        body=body,
+        app=app,
+        location=Location(location[0], location[1]) if location else None,
+        sync_wave=wave,
+        hook_phases=tuple(hooks),
+        sync_options=tuple(options),
+    )
+
+
+def is_plain(value: Any) -> bool:
+    """Whether `value` survives a JSON round trip unchanged (str keys, JSON scalars, lists, dicts)."""
+    return _plain(value)
+
+
+def pack(data: Any) -> bytes:
+    """Cache entry bytes: compact JSON, compressed (fast, not small: entries are read far more often)."""
+    return zlib.compress(json.dumps(data, separators=(",", ":"), allow_nan=False).encode(), 1)
+
+
+def unpack(blob: bytes, schema: int) -> Any:
+    data = json.loads(zlib.decompress(blob))
+    if not isinstance(data, Mapping) or data.get("schema") != schema:
+        raise ValueError("not a cache entry of this version")
+    return data
+
+
+def result_data(result: RenderResult) -> dict[str, Any]:
+    """A successful render without Secrets as plain data; raises Uncacheable otherwise."""
+    if result.errors:
+        raise Uncacheable("the render failed")
+    if any(r.key.group == "" and r.key.kind == "Secret" for r in (*result.resources, *result.hooks)):
+        raise Uncacheable("the render holds a Secret")
+    return {
+        "schema": SCHEMA,
+        "app": result.app,
+        "resources": [_resource_out(r) for r in result.resources],
+        "hooks": [_resource_out(r) for r in result.hooks],
+        "warnings": list(result.warnings),
+        "sourceTypes": list(result.source_types),
+    }
+
+
+def encode(result: RenderResult) -> bytes:
+    """An entry for a successful render without Secrets; raises Uncacheable otherwise."""
+    return pack(result_data(result))
+
+
+def decode(blob: bytes) -> RenderResult:
+    return result_from_data(unpack(blob, SCHEMA))
+
+
+def result_from_data(data: Mapping[str, Any]) -> RenderResult:
+    return RenderResult(
+        app=data["app"],
+        resources=tuple(_resource_in(r) for r in data["resources"]),
+        hooks=tuple(_resource_in(r) for r in data["hooks"]),
+        warnings=tuple(data["warnings"]),
+        source_types=tuple(data["sourceTypes"]),
+    )
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    stored: int = 0
+    uncacheable: int = 0
+    unwritable: int = 0
+
+
+class RenderCache:
+    """Render results on disk under `<cache dir>/renders/`, bounded to `max_bytes`."""
+
+    def __init__(self, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.directory = directory / "renders"
+        self.max_bytes = max_bytes
+        self.stats = CacheStats()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.json.z"
+
+    def read(self, key: str, decoder: Callable[[bytes], T]) -> T | None:
+        """The entry `key` decoded, or None (missing, from another version, or damaged: it is removed)."""
+        path = self._path(key)
+        try:
+            blob = path.read_bytes()
+        except OSError:
+            self.stats.misses += 1
+            return None
+        try:
+            value = decoder(blob)
+        except (ValueError, KeyError, TypeError, IndexError, zlib.error):
+            path.unlink(missing_ok=True)
+            self.stats.misses += 1
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # least recently used goes first
+        self.stats.hits += 1
+        return value
+
+    def write(self, key: str, encoder: Callable[[], bytes]) -> bool:
+        """Store `encoder()` under `key`, unless it raises Uncacheable."""
+        try:
+            blob = encoder()
+        except Uncacheable:
+            self.stats.uncacheable += 1
+            return False
+        path = self._path(key)
+        try:
+            self.directory.parent.parent.mkdir(parents=True, exist_ok=True)  # e.g. ~/.cache
+            for directory in (self.directory.parent, self.directory, path.parent):
+                directory.mkdir(mode=0o700, exist_ok=True)
+            atomic_write(path, blob)  # mkstemp: the file is 0600
+        except OSError:
+            self.stats.unwritable += 1  # a full or read-only cache slows the next run, nothing else
+            return False
+        self.stats.stored += 1
+        return True
+
+    def get(self, key: str) -> RenderResult | None:
+        return self.read(key, decode)
+
+    def tool_versions(self, compute: Callable[[], tuple[tuple[str, str], ...]]) -> tuple[tuple[str, str], ...]:
+        """The tools' versions for the report, asked of the tools once per tool fingerprint (running
+        `kubectl version` and loading the Helm engine costs more than a warm review)."""
+        key = hashlib.sha256(f"tool-versions\0{tool_fingerprint()}".encode()).hexdigest()
+        known = self.read(key, lambda blob: tuple((str(a), str(b)) for a, b in unpack(blob, SCHEMA)["versions"]))
+        if known is not None:
+            return known
+        versions = compute()
+        self.write(key, lambda: pack({"schema": SCHEMA, "versions": [list(v) for v in versions]}))
+        return versions
+
+    def put(self, key: str, result: RenderResult) -> bool:
+        return self.write(key, lambda: encode(result))
+
+    def evict(self) -> int:
+        """Remove the least recently used entries while the cache is over its bound; returns how many.
+        Only worth its directory scan after a run that stored entries."""
+        if not self.stats.stored or not self.directory.is_dir():
+            return 0
+        entries: list[tuple[float, int, str]] = []
+        total = 0
+        for shard in os.scandir(self.directory):
+            if not shard.is_dir(follow_symlinks=False):
+                continue
+            for entry in os.scandir(shard.path):
+                try:
+                    stat = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                entries.append((stat.st_mtime, stat.st_size, entry.path))
+                total += stat.st_size
+        if total <= self.max_bytes:
+            return 0
+        removed = 0
+        target = self.max_bytes * 0.9  # leave room, so the next run does not evict at once
+        for _, size, path in sorted(entries):
+            if total <= target:
+                break
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
+            total -= size
+            removed += 1
+        return removed

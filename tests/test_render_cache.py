@@ -1,0 +1,191 @@
+"""The render cache (reviewer/rendering/cache.py): keyed by every input, never a failure or a Secret,
+data not code, private files, bounded size; and a warm review that renders nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apps import application
+from gitrepos import git, make_repo
+
+from reviewer import revision
+from reviewer.change import resolve_change
+from reviewer.records import Location, RenderError, RenderResult, Resource, ResourceKey
+from reviewer.rendering.cache import RenderCache, Uncacheable, decode, encode, render_key
+from reviewer.review import review
+
+KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - cm.yaml\n"
+CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: info\n"
+SECRET = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  token: s3cr3t\n"
+
+
+def _repo(tmp_path: Path, *, broken: bool = False) -> Path:
+    files = {
+        "apps/web.yaml": application("web", "web"),
+        "apps/secrets.yaml": application("secrets", "secrets"),
+        "web/kustomization.yaml": KUSTOMIZATION,
+        "web/cm.yaml": CONFIGMAP,
+        "secrets/secret.yaml": SECRET,
+    }
+    if broken:
+        files["apps/broken.yaml"] = application("broken", "broken")
+        files["broken/kustomization.yaml"] = KUSTOMIZATION  # names cm.yaml, which is not there
+    return make_repo(tmp_path / "repo", files)
+
+
+def _result(body: dict[str, Any]) -> RenderResult:
+    key = ResourceKey("", str(body["kind"]), "demo", str(body["metadata"]["name"]))
+    resource = Resource(key, "v1", body, "argocd/web", Location("web/cm.yaml", 1), 2, ("PreSync",), ("Prune=false",))
+    return RenderResult("argocd/web", resources=(resource,), warnings=("w",), source_types=("kustomize",))
+
+
+def test_an_entry_decodes_to_the_same_render() -> None:
+    result = _result({"kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"x": "1", "n": 2.5, "l": [None, True]}})
+    assert decode(encode(result)) == result
+
+
+@pytest.mark.parametrize(
+    ("result", "why"),
+    [
+        (
+            dataclasses.replace(
+                _result({"kind": "ConfigMap", "metadata": {"name": "a"}}), errors=(RenderError("a", "x"),)
+            ),
+            "failed",
+        ),
+        (_result({"kind": "Secret", "metadata": {"name": "a"}, "data": {"k": "dg=="}}), "Secret"),
+        (_result({"kind": "ConfigMap", "metadata": {"name": "a"}, "data": {1: "int key"}}), "JSON"),
+        (_result({"kind": "ConfigMap", "metadata": {"name": "a"}, "binaryData": {"b": b"raw"}}), "JSON"),
+    ],
+)
+def test_failures_secrets_and_lossy_values_are_never_cached(result: RenderResult, why: str) -> None:
+    with pytest.raises(Uncacheable, match=why):
+        encode(result)
+
+
+def _count_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    rendered: list[str] = []
+    real = revision.render_app
+
+    def counting(app: Any, ctx: Any) -> RenderResult:
+        rendered.append(app.name)
+        return real(app, ctx)
+
+    monkeypatch.setattr(revision, "render_app", counting)
+    return rendered
+
+
+def _review(repo: Path, cache: RenderCache | None, base: str = "HEAD~1") -> Any:
+    return review(resolve_change(repo, base, "HEAD"), cache=cache, jobs=2)
+
+
+def test_a_warm_review_renders_nothing_and_reports_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = _repo(tmp_path)
+    (repo / "web/cm.yaml").write_text(CONFIGMAP.replace("info", "debug"))
+    (repo / "secrets/secret.yaml").write_text(SECRET.replace("s3cr3t", "n3w"))
+    git(repo, "commit", "-qam", "change")
+    rendered = _count_renders(monkeypatch)
+    cache = RenderCache(tmp_path / "cache")
+    cold = _review(repo, cache)
+    assert sorted(rendered) == ["secrets", "secrets", "web", "web"]
+    rendered.clear()
+    warm = _review(repo, RenderCache(tmp_path / "cache"))
+    # The Secret's app is rendered again (never cached); the other comes from the cache, and the
+    # revisions' discoveries too (no tree is scanned).
+    assert sorted(rendered) == ["secrets", "secrets"]
+    assert warm.changes == cold.changes and warm.apps == cold.apps and warm.findings == cold.findings
+    assert warm.verdict == cold.verdict == "pass"
+    for entry in (tmp_path / "cache").rglob("*"):
+        mode = stat.S_IMODE(entry.stat().st_mode)
+        assert mode == (0o700 if entry.is_dir() else 0o600), entry
+        if entry.is_file():
+            assert b"n3w" not in entry.read_bytes() and b"s3cr3t" not in entry.read_bytes()
+
+
+def test_a_failed_render_is_rendered_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = _repo(tmp_path, broken=True)
+    (repo / "broken/kustomization.yaml").write_text(KUSTOMIZATION + "namePrefix: x-\n")
+    git(repo, "commit", "-qam", "change")
+    rendered = _count_renders(monkeypatch)
+    for _ in range(2):
+        report = _review(repo, RenderCache(tmp_path / "cache"))
+        assert report.verdict == "error" and report.errors
+    assert rendered.count("broken") == 4
+
+
+def test_the_key_follows_every_input(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    cache = RenderCache(tmp_path / "cache")
+
+    def key(rev: str, **config: Any) -> str:
+        with revision.open_revision(repo, rev, cache=cache) as view:
+            app = view.find("web")
+            ctx = view.ctx
+            if config:
+                ctx = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, **config))
+            inputs = view.inputs.inputs[app.id]
+            assert view.content is not None
+            return render_key(app, ctx, inputs.directories, inputs.files, view.content)
+
+    first = key("HEAD")
+    (repo / "README.md").write_text("not an input\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "readme")
+    assert key("HEAD") == first, "a file the app does not read leaves the key alone"
+    assert key("HEAD", kube_version="1.20.0") != first, "the cluster's version is an input"
+    (repo / "web/cm.yaml").write_text(CONFIGMAP + "  more: x\n")
+    git(repo, "commit", "-qam", "content")
+    assert key("HEAD") != first, "an input's content is part of the key"
+
+
+def test_the_cache_evicts_the_least_recently_used(tmp_path: Path) -> None:
+    cache = RenderCache(tmp_path, max_bytes=1)
+    body = {"kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"x": "y" * 100}}
+    for i, key in enumerate(["a" * 64, "b" * 64, "c" * 64]):
+        assert cache.put(key, _result(body))
+        os.utime(cache._path(key), (1000 + i, 1000 + i))
+    cache.max_bytes = cache._path("c" * 64).stat().st_size * 2
+    assert cache.evict() >= 1
+    assert cache.get("a" * 64) is None, "the oldest entry went first"
+    assert cache.get("c" * 64) is not None
+
+
+def test_a_damaged_entry_is_a_miss_and_is_removed(tmp_path: Path) -> None:
+    cache = RenderCache(tmp_path)
+    cache.put("d" * 64, _result({"kind": "ConfigMap", "metadata": {"name": "a"}}))
+    cache._path("d" * 64).write_bytes(b"not zlib")
+    assert cache.get("d" * 64) is None
+    assert not cache._path("d" * 64).exists()
+
+
+def test_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from reviewer.cli import cli
+
+    repo = _repo(tmp_path)
+    (repo / "web/cm.yaml").write_text(CONFIGMAP.replace("info", "debug"))
+    cache_dir = tmp_path / "no-cache-here"
+    result = CliRunner().invoke(
+        cli,
+        ["check", "--repo", str(repo), "--base", "HEAD", "--no-cache", "--cache-dir", str(cache_dir), "--jobs", "1"],
+    )
+    assert result.exit_code == 0, result.output
+    assert not cache_dir.exists()
+
+
+def test_a_cache_that_cannot_be_written_does_not_fail_the_review(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the cache directory should be\n")
+    repo = _repo(tmp_path)
+    (repo / "web/cm.yaml").write_text(CONFIGMAP.replace("info", "debug"))
+    git(repo, "commit", "-qam", "change")
+    cache = RenderCache(blocker / "cache")
+    report = _review(repo, cache)
+    assert report.verdict == "pass" and len(report.changes) == 1
+    assert cache.stats.unwritable > 0 and cache.stats.stored == 0
