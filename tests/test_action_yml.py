@@ -82,7 +82,8 @@ def _option_names(command: click.Command) -> set[str]:
 
 
 def test_the_flags_the_action_passes_exist_on_the_github_command() -> None:
-    command = cli.commands["github"]
+    command = cli.get_command(click.Context(cli), "github")
+    assert command is not None
     known = _option_names(command)
     script = review_step()["run"]
     flags = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", script))
@@ -100,7 +101,8 @@ def test_the_flags_the_action_passes_exist_on_the_github_command() -> None:
 
 
 def test_choices_the_action_documents_are_the_commands(action: dict[str, Any]) -> None:
-    command = cli.commands["github"]
+    command = cli.get_command(click.Context(cli), "github")
+    assert command is not None
     params = {p.name: p for p in command.params}
     comment_choices = params["comment_mode"].type.choices  # type: ignore[attr-defined]
     assert set(comment_choices) == {"update", "off"}

@@ -92,7 +92,7 @@ def run_script(job: dict[str, Any], tmp_path: Path, **extra_env: str) -> list[li
 
 def parse_gitlab_call(args: list[str]) -> dict[str, Any]:
     """The parameters the real command would get (click parses; nothing runs)."""
-    assert args[0] == "gitlab" and "gitlab" in cli.commands
+    assert args[0] == "gitlab" and "gitlab" in cli.list_commands(click.Context(cli))
     context = gitlab_command.make_context("gitlab", args[1:])
     return dict(context.params)
 

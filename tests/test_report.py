@@ -7,6 +7,7 @@ test rewrites them. When a format changes on purpose, regenerate them deliberate
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -822,3 +823,43 @@ def test_secret_without_api_version_or_with_odd_data_is_still_masked() -> None:
     for fmt in FORMATS:
         output = format_report(report, fmt)
         assert "sk_live_42" not in output and "hunter2-head" not in output
+
+
+# Shaped like real credentials (GitHub token, URL password, JWT); none is a real one.
+PLANTED_TOKEN = "ghp_" + "Z" * 36
+PLANTED_URL = "postgres://app:hunter2-in-url@db.internal:5432/app"
+PLANTED_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLXBhcnQ"
+
+
+def test_credential_shaped_values_outside_secrets_are_masked_in_every_format() -> None:
+    """A token in an env var, a password in a URL, a JWT in an annotation: masked in every format, while
+    the change itself (which field, that it changed) stays visible."""
+
+    def configmap(token: str, url: str) -> dict[str, Any]:
+        return {
+            "metadata": {"name": "cfg", "namespace": "web", "annotations": {"auth": PLANTED_JWT}},
+            "data": {"GITHUB_TOKEN": token, "DATABASE_URL": url, "LOG_LEVEL": "info"},
+        }
+
+    old_url = "postgres://db.internal/app"
+    base = resource(WEB, "v1", "ConfigMap", "web", "cfg", configmap("old-value", old_url), "a.yaml")
+    head = resource(WEB, "v1", "ConfigMap", "web", "cfg", configmap(PLANTED_TOKEN, PLANTED_URL), "a.yaml")
+    change = Change(
+        key=head.key,
+        type="modified",
+        cluster=CLUSTER,
+        base=base,
+        head=head,
+        deltas=(
+            FieldDelta("data.GITHUB_TOKEN", "old-value", PLANTED_TOKEN),
+            FieldDelta("data.DATABASE_URL", old_url, PLANTED_URL),
+        ),
+    )
+    report = dataclasses.replace(rich_report(), changes=(change,))
+    for fmt in FORMATS:
+        output = format_report(report, fmt)
+        for planted in (PLANTED_TOKEN, "hunter2-in-url", PLANTED_JWT):
+            assert planted not in output, (fmt, planted)
+    text = format_report(report, "text")
+    assert "GITHUB_TOKEN" in text and "postgres://app:<redacted>@db.internal:5432/app" in text
+    assert "old-value" in text, "values without a credential shape are shown as they are"

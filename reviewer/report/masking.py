@@ -1,4 +1,5 @@
-"""The report's second guard on Secrets: values are masked again before anything is printed.
+"""The report's second guard on Secrets: values are masked again before anything is printed, and
+credentials with a recognisable shape are masked in every other resource too.
 
 The diff stage already masks `data` / `stringData` of every v1 Secret (reviewer.redaction). A report is
 the last stop before a PR comment, a log or an artifact, so each format masks bodies and field deltas
@@ -9,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from ..records import Change, FieldDelta, Resource, ResourceKey
-from ..redaction import MASK, mask_secret_values
+from ..redaction import MASK, mask_secret_values, redact_text
 
 SECRET_FIELDS = ("data", "stringData")
 # The diff stage marks a changed value the same way (reviewer.diff.secrets), so both read alike.
@@ -43,10 +44,31 @@ def secret_path(path: str) -> tuple[str, str | None] | None:
     return match["field"], match["dotted"] or match["bracketed"]
 
 
+def redacted_strings(value: Any) -> Any:
+    """`value` with credentials of a recognisable shape (GitHub/GitLab/Slack/OpenAI tokens, AWS key ids,
+    JWTs, private keys, URL passwords: reviewer.redaction) masked in every string, wherever they sit in
+    a manifest that is not a Secret (an env var, a ConfigMap, an annotation). The value itself is returned
+    when there is nothing to mask, so unchanged bodies are not copied."""
+    if isinstance(value, str):
+        text, count = redact_text(value)
+        return text if count else value
+    if isinstance(value, Mapping):
+        items = {key: redacted_strings(item) for key, item in value.items()}
+        return items if any(items[key] is not value[key] for key in items) else value
+    if isinstance(value, list):
+        listed = [redacted_strings(item) for item in value]
+        return listed if any(new is not old for new, old in zip(listed, value, strict=True)) else value
+    return value
+
+
 def masked_delta(change: Change, delta: FieldDelta) -> FieldDelta:
-    """The delta with a Secret's values masked (the key names stay: they say what changed)."""
+    """The delta with a Secret's values masked (the key names stay: they say what changed), and
+    credential-shaped strings masked in any other resource."""
     if not is_secret_key(change.key):
-        return delta
+        before, after = redacted_strings(delta.before), redacted_strings(delta.after)
+        if before is delta.before and after is delta.after:
+            return delta
+        return FieldDelta(delta.path, before, after, delta.kind, delta.ignored)
     if delta.path in ("", "."):
         before, after = _mask_body_values(delta.before), _mask_body_values(delta.after)
         return FieldDelta(delta.path, before, after, delta.kind, delta.ignored)
@@ -88,7 +110,7 @@ def masked_body(resource: Resource, changed: frozenset[tuple[str, str]] = frozen
     key, in case the body lacks `apiVersion`), the values in `changed` marked as changed."""
     body = mask_secret_values(resource.body)
     if not is_secret_key(resource.key):
-        return body
+        return cast(Mapping[str, Any], redacted_strings(body))
     masked = dict(body)
     for field in SECRET_FIELDS:
         values = masked.get(field)
