@@ -136,9 +136,14 @@ def _git(repo: Path, *args: str, env: dict[str, str] | None = None, input: bytes
     return done.stdout
 
 
-@functools.cache
 def git_toplevel(path: Path) -> Path:
-    """The top of the git repository containing `path` (asked of git once per path and process)."""
+    """The top of the git repository containing `path` (asked of git once per directory and process).
+    Keyed by the absolute path: `--repo .` means another directory after a `chdir`."""
+    return _git_toplevel(path.absolute())
+
+
+@functools.cache
+def _git_toplevel(path: Path) -> Path:
     if not path.exists():
         raise GitError(f"{path} does not exist")
     try:

@@ -315,7 +315,7 @@ def test_the_workflow_run_pattern_posts_the_forks_saved_report(
     assert result.outputs["verdict"] == "fail"
     (comment,) = fake.issue_comments(42)
     assert "| replicas-zero | argocd/guestbook-prod |" in comment["body"]
-    assert "-spec.replicas: 3\n+spec.replicas: 0" in comment["body"], "the saved report's field deltas"
+    assert "-  replicas: 3\n+  replicas: 0" in comment["body"], "the saved report's manifests, diffed"
     (run,) = fake.check_runs.values()
     assert run["head_sha"] == pr.head, "from the workflow_run event, not from the artifact"
     assert run["details_url"] == "https://github.com/example-org/gitops-config/actions/runs/12345678901"

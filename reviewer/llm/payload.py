@@ -183,7 +183,7 @@ def _keys(resource: Resource | None) -> set[str]:
 
 
 def _delta_entry(change: Change, delta: FieldDelta, *, values: bool) -> dict[str, Any]:
-    delta = masked_delta(change, delta)
+    delta = masked_delta(change, delta, credentials=False)  # the Redactor below masks and counts them
     entry: dict[str, Any] = {"path": delta.path, "change": delta.kind}
     if values and delta.kind != "reordered":
         entry["before"] = delta.before

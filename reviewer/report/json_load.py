@@ -380,17 +380,26 @@ def _unrendered(r: _Reader, value: Any, where: str) -> Unrendered:
 def _llm(r: _Reader, value: Any, where: str) -> LlmReview:
     data = r.obj(value, where)
     elapsed = data.get("elapsed", 0.0)
+    dropped = r.obj(data.get("dropped", {}), f"{where}.dropped")
     return LlmReview(
         status=r.string(data, "status", where),
         reason=r.string(data, "reason", where),
+        kind=r.string(data, "kind", where, default=""),
         model=r.string(data, "model", where),
         endpoint=r.string(data, "endpoint", where),
         prompt_digest=r.string(data, "promptDigest", where),
+        prompt_source=r.string(data, "promptSource", where, default=""),
         schema_version=r.string(data, "schemaVersion", where),
+        severity_cap=r.string(data, "severityCap", where, default=""),
+        mode=r.string(data, "mode", where, default=""),
+        attempts=r.integer(data, "attempts", where, default=0),
+        cached=r.boolean(data, "cached", where),
+        input_tokens=r.integer(data, "inputTokens", where, default=0),
         not_reviewed=r.strings(data, "notReviewed", where),
+        summarised=r.strings(data, "summarised", where, required=False),
         dropped_findings=r.integer(data, "droppedFindings", where),
+        dropped=tuple((reason, r.integer(dropped, reason, f"{where}.dropped")) for reason in dropped),
         redacted_values=r.integer(data, "redactedValues", where),
         stripped=r.strings(data, "stripped", where),
-        cached=r.boolean(data, "cached", where),
         elapsed=r.number(elapsed, f"{where}.elapsed"),
     )

@@ -61,10 +61,13 @@ def redacted_strings(value: Any) -> Any:
     return value
 
 
-def masked_delta(change: Change, delta: FieldDelta) -> FieldDelta:
-    """The delta with a Secret's values masked (the key names stay: they say what changed), and
-    credential-shaped strings masked in any other resource."""
+def masked_delta(change: Change, delta: FieldDelta, *, credentials: bool = True) -> FieldDelta:
+    """The delta with a Secret's values masked (the key names stay: they say what changed), and, with
+    `credentials`, credential-shaped strings masked in any other resource (the LLM payload turns that
+    off: its own redactor masks them, and counts them)."""
     if not is_secret_key(change.key):
+        if not credentials:
+            return delta
         before, after = redacted_strings(delta.before), redacted_strings(delta.after)
         if before is delta.before and after is delta.after:
             return delta
