@@ -147,7 +147,14 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("source") / "repo", FILES)
+    path = make_repo(tmp_path_factory.mktemp("source") / "repo", FILES)
+    # Helm's --set reads an all-digit value as a number (strvals), as Argo CD's own renders would: the
+    # tests below compare the short SHA as a string, so they need one with a letter in it.
+    message = 0
+    while git(path, "rev-parse", "--short=7", "HEAD").strip().isdigit():
+        message += 1
+        git(path, "commit", "-q", "--amend", "-m", f"initial {message}")
+    return path
 
 
 @pytest.fixture(scope="module")
