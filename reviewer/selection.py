@@ -51,6 +51,41 @@ def _rel(path: Path, root: Path) -> str | None:
     return text[len(top) + 1 :] if text.startswith(top + "/") else None
 
 
+def _add_graph(start: Path, root: Path, graphs: KustomizeGraphs | None, dirs: set[str], files: set[str]) -> bool:
+    """Add what the kustomization in `start` reaches to the inputs; False when the graph is not all
+    known: a kustomization that does not parse, or names a local file or directory that is not there
+    (kustomize fails on it; adding it later changes what the app reads), so the app is always rendered."""
+    graph = walk_kustomization(start, graphs)
+    dirs.update(r for r in (_rel(d, root) for d in graph.directories) if r is not None)
+    files.update(r for r in (_rel(f, root) for f in graph.files) if r is not None)
+    return not graph.unreadable and not graph.dangling
+
+
+def _add_spec_components(
+    options: object, app_dir: Path, root: Path, graphs: KustomizeGraphs | None, dirs: set[str], files: set[str]
+) -> bool:
+    """Add the components `spec.source.kustomize.components` names to the inputs; False when one
+    cannot be followed. Argo CD runs `kustomize edit add component` with them before the build, so
+    they are read although the kustomization file does not name them. A missing one is an input too
+    (a directory that may appear: with ignoreMissingComponents the render changes when it does)."""
+    if not isinstance(options, Mapping):
+        return True
+    certain = True
+    for entry in options.get("components") or []:
+        text = str(entry)
+        if "://" in text:
+            continue  # remote: not a file of this repository (the build refuses it offline)
+        target = resolved(app_dir / text)
+        rel = _rel(target, root)
+        if rel is None:
+            certain = False
+            continue
+        dirs.add(rel)
+        if target.is_dir():
+            certain &= _add_graph(target, root, graphs, dirs, files)
+    return certain
+
+
 def app_inputs(app: App, root: Path, graphs: KustomizeGraphs | None = None) -> Inputs:
     """The repo paths `app` reads at the revision whose tree is `root` (`graphs`: that tree's
     kustomizations, shared between apps)."""
@@ -77,12 +112,8 @@ def app_inputs(app: App, root: Path, graphs: KustomizeGraphs | None = None) -> I
                 continue
             dirs.add(rel)
             if (graphs.kustomization(app_dir) if graphs else find_kustomization(app_dir)) is not None:
-                graph = walk_kustomization(app_dir, graphs)
-                # A kustomization that does not parse, or names a local file or directory that is not there
-                # (kustomize fails on it; adding it later changes what the app reads): always render.
-                certain &= not graph.unreadable and not graph.dangling
-                dirs.update(r for r in (_rel(d, root) for d in graph.directories) if r is not None)
-                files.update(r for r in (_rel(f, root) for f in graph.files) if r is not None)
+                certain &= _add_graph(app_dir, root, graphs, dirs, files)
+            certain &= _add_spec_components(source.spec.get("kustomize"), app_dir, root, graphs, dirs, files)
             directory = source.spec.get("directory")
             if isinstance(directory, Mapping) and isinstance(directory.get("jsonnet"), Mapping):
                 for lib in directory["jsonnet"].get("libs") or []:

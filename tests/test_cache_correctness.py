@@ -1,0 +1,105 @@
+"""A review answered from the caches (renders, revision snapshots, incremental selection) equals a fresh
+review of every app: whatever a render reads, a change to it is seen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from apps import application
+from click.testing import CliRunner
+from gitrepos import git, make_repo
+
+from reviewer.cli import cli
+
+CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  level: {level}\n"
+
+
+def _check(repo: Path, base: str, head: str, *args: str) -> dict[str, Any]:
+    argv = ["check", "--repo", str(repo), "--base", base, "--head", head, "--format", "json", "--jobs", "1", *args]
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code in (0, 1), result.output + result.stderr
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def _changes(report: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return sorted(
+        (
+            c["app"],
+            c["type"],
+            c["resource"]["kind"],
+            c["resource"]["name"],
+            json.dumps(c.get("paths"), sort_keys=True),
+        )
+        for c in report["changes"]
+    )
+
+
+def _commit(repo: Path, files: dict[str, str | None], message: str = "change") -> str:
+    for rel, text in files.items():
+        if text is None:
+            git(repo, "rm", "-q", rel)
+        else:
+            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+            (repo / rel).write_text(text)
+            git(repo, "add", rel)
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+COMPONENT = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - db.yaml\n"
+
+
+def test_a_component_named_by_the_app_is_one_of_its_inputs(tmp_path: Path) -> None:
+    """`spec.source.kustomize.components` adds a component the kustomization file does not name
+    (Argo CD runs `kustomize edit add component`): a change in it changes the render."""
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "apps/web.yaml": application("web", "web", kustomize={"components": ["../components/db"]}),
+            "web/kustomization.yaml": "resources:\n  - cm.yaml\n",
+            "web/cm.yaml": CONFIGMAP.format(name="web", level="info"),
+            "components/db/kustomization.yaml": COMPONENT,
+            "components/db/db.yaml": CONFIGMAP.format(name="db", level="info"),
+        },
+    )
+    base = git(repo, "rev-parse", "HEAD").strip()
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert _check(repo, base, base, *cache, "--all-apps")["changes"] == []  # caches base's renders
+    head = _commit(repo, {"components/db/db.yaml": CONFIGMAP.format(name="db", level="debug")})
+    full = _changes(_check(repo, base, head, "--all-apps", "--no-cache"))
+    assert [c[:4] for c in full] == [("argocd/web", "modified", "ConfigMap", "db")]
+    assert _changes(_check(repo, base, head, "--no-cache")) == full  # selection
+    assert _changes(_check(repo, base, head, *cache, "--all-apps")) == full  # render cache
+    assert _changes(_check(repo, base, head, *cache)) == full
+
+
+def test_a_missing_component_the_app_ignores_is_an_input_too(tmp_path: Path) -> None:
+    """With `ignoreMissingComponents` the render goes on without the component; once it appears, the
+    render has its resources."""
+    options = {"components": ["../components/db"], "ignoreMissingComponents": True}
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "apps/web.yaml": application("web", "web", kustomize=options),
+            "web/kustomization.yaml": "resources:\n  - cm.yaml\n",
+            "web/cm.yaml": CONFIGMAP.format(name="web", level="info"),
+        },
+    )
+    base = git(repo, "rev-parse", "HEAD").strip()
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert _check(repo, base, base, *cache, "--all-apps")["changes"] == []
+    head = _commit(
+        repo,
+        {
+            "components/db/kustomization.yaml": COMPONENT,
+            "components/db/db.yaml": CONFIGMAP.format(name="db", level="info"),
+        },
+    )
+    full = _changes(_check(repo, base, head, "--all-apps", "--no-cache"))
+    assert [c[:4] for c in full] == [("argocd/web", "added", "ConfigMap", "db")]
+    assert _changes(_check(repo, base, head, "--no-cache")) == full
+    assert _changes(_check(repo, base, head, *cache, "--all-apps")) == full
+
