@@ -103,3 +103,35 @@ def test_a_missing_component_the_app_ignores_is_an_input_too(tmp_path: Path) -> 
     assert _changes(_check(repo, base, head, "--no-cache")) == full
     assert _changes(_check(repo, base, head, *cache, "--all-apps")) == full
 
+
+def test_a_snapshot_of_a_tree_is_not_reused_at_another_commit_when_a_parent_renders_the_revision(
+    tmp_path: Path,
+) -> None:
+    """A parent's render that holds `$ARGOCD_APP_REVISION` differs between two commits of one git tree
+    (an amended message, a rebase that changes nothing): the snapshot of that tree cannot answer."""
+    revision_annotation = {"example.com/revision": "${ARGOCD_APP_REVISION}"}
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "root.yaml": application(
+                "root",
+                "apps",
+                namespace="argocd",
+                kustomize={"commonAnnotations": revision_annotation, "commonAnnotationsEnvsubst": True},
+            ),
+            "apps/kustomization.yaml": "resources:\n  - web.yaml\n",
+            "apps/web.yaml": application("web", "web"),
+            "web/kustomization.yaml": "resources:\n  - cm.yaml\n",
+            "web/cm.yaml": CONFIGMAP.format(name="web", level="info"),
+        },
+    )
+    base = git(repo, "rev-parse", "HEAD").strip()
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    first = _commit(repo, {"apps/web.yaml": application("web", "web", namespace="demo2")})
+    assert first in json.dumps(_check(repo, base, first, *cache)["changes"])
+    git(repo, "commit", "-q", "--amend", "-m", "the same tree, reworded")
+    second = git(repo, "rev-parse", "HEAD").strip()
+    assert git(repo, "rev-parse", f"{first}^{{tree}}") == git(repo, "rev-parse", f"{second}^{{tree}}")
+    fresh = _changes(_check(repo, base, second, "--no-cache"))
+    assert second in json.dumps(fresh)
+    assert _changes(_check(repo, base, second, *cache)) == fresh
