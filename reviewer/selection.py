@@ -94,6 +94,7 @@ def app_inputs(app: App, root: Path, graphs: KustomizeGraphs | None = None) -> I
     files: set[str] = set()
     certain = True
     refs = {s.ref for s in app.sources if s.ref and s.origin == "repo"}
+    declared_refs = {s.ref for s in app.sources if s.ref}
     for source in app.sources:
         if source.origin == "unresolved":
             certain = False
@@ -123,11 +124,19 @@ def app_inputs(app: App, root: Path, graphs: KustomizeGraphs | None = None) -> I
             *(p.get("path") for p in helm.get("fileParameters") or [] if isinstance(p, Mapping)),
         ]:
             text = str(entry)
-            if text.startswith("$"):
-                name, _, rest = text[1:].partition("/")
-                if name not in refs:
-                    continue  # another repository's file: not in this change
+            name, _, rest = text[1:].partition("/")
+            if text.startswith("$") and name in refs:
                 text = rest
+            elif text.startswith("$") and name in declared_refs:
+                continue  # another repository's file: not in this change
+            elif text.startswith("$"):
+                # A leading variable, substituted before the path is resolved: relative to the chart,
+                # or (an unknown variable is empty) to the repository root. Render to be safe.
+                certain = False
+                continue
+            elif text.startswith("/"):
+                # pathutil.ResolveValueFilePathOrUrl: `/x` is relative to the repository root.
+                text = text.lstrip("/")
             elif source.path is not None:
                 text = f"{source.path.strip('/')}/{text}"
             if any(ch in text for ch in "*?[{$"):

@@ -135,3 +135,33 @@ def test_a_snapshot_of_a_tree_is_not_reused_at_another_commit_when_a_parent_rend
     fresh = _changes(_check(repo, base, second, "--no-cache"))
     assert second in json.dumps(fresh)
     assert _changes(_check(repo, base, second, *cache)) == fresh
+
+
+CHART = "apiVersion: v2\nname: web\nversion: 0.1.0\n"
+CHART_TEMPLATE = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  level: {{ .Values.level | quote }}\n"
+)
+
+
+def test_a_value_file_named_from_the_repository_root_is_an_input(tmp_path: Path) -> None:
+    """A value file starting with `/` is relative to the repository root, not to the chart
+    (Argo CD pathutil.ResolveValueFilePathOrUrl)."""
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "apps/web.yaml": application("web", "chart", helm={"valueFiles": ["/envs/prod.yaml"]}),
+            "chart/Chart.yaml": CHART,
+            "chart/values.yaml": "level: default\n",
+            "chart/templates/cm.yaml": CHART_TEMPLATE,
+            "envs/prod.yaml": "level: info\n",
+        },
+    )
+    base = git(repo, "rev-parse", "HEAD").strip()
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert _check(repo, base, base, *cache, "--all-apps")["changes"] == []
+    head = _commit(repo, {"envs/prod.yaml": "level: debug\n"})
+    full = _changes(_check(repo, base, head, "--all-apps", "--no-cache"))
+    assert [c[:4] for c in full] == [("argocd/web", "modified", "ConfigMap", "web")]
+    assert '"after": "debug"' in full[0][4]
+    assert _changes(_check(repo, base, head, "--no-cache")) == full
+    assert _changes(_check(repo, base, head, *cache, "--all-apps")) == full
