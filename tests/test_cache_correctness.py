@@ -4,14 +4,17 @@ review of every app: whatever a render reads, a change to it is seen."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from apps import application
 from click.testing import CliRunner
 from gitrepos import git, make_repo
 
 from reviewer.cli import cli
+from reviewer.rendering import cache
 
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  level: {level}\n"
 
@@ -165,3 +168,20 @@ def test_a_value_file_named_from_the_repository_root_is_an_input(tmp_path: Path)
     assert '"after": "debug"' in full[0][4]
     assert _changes(_check(repo, base, head, "--no-cache")) == full
     assert _changes(_check(repo, base, head, *cache, "--all-apps")) == full
+
+
+def test_the_code_fingerprint_covers_discovery_and_selection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Snapshots hold discovery's apps and selection's inputs: a change to that code (same version, an
+    editable install) must not be answered by snapshots the old code made."""
+    package = tmp_path / "reviewer"
+    shutil.copytree(Path(cache.__file__).parent.parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache.resources, "files", lambda name: package)
+    fingerprint = cache.code_fingerprint.__wrapped__
+    seen = {fingerprint()}
+    for module in ("selection.py", "discovery/graph.py", "discovery/appsets/git_generator.py", "rendering/helm.py"):
+        with (package / module).open("a") as edited:
+            edited.write("\n# edited\n")
+        seen.add(fingerprint())
+    assert len(seen) == 5
+    (package / "report" / "text.py").write_text("# not part of a render or a snapshot\n")
+    assert fingerprint() in seen
