@@ -185,3 +185,75 @@ def test_the_code_fingerprint_covers_discovery_and_selection(tmp_path: Path, mon
     assert len(seen) == 5
     (package / "report" / "text.py").write_text("# not part of a render or a snapshot\n")
     assert fingerprint() in seen
+
+
+REPO = "https://github.com/acme/config.git"
+HELM_APP = {
+    "chart/Chart.yaml": CHART,
+    "chart/values.yaml": "level: default\n",
+    "chart/templates/cm.yaml": CHART_TEMPLATE,
+}
+CASES: dict[str, tuple[dict[str, str], dict[str, str | None]]] = {
+    "a value file of a ref source": (
+        {
+            **HELM_APP,
+            "apps/web.yaml": application(
+                "web",
+                sources=[
+                    {"repoURL": REPO, "path": "chart", "helm": {"valueFiles": ["$values/envs/prod.yaml"]}},
+                    {"repoURL": REPO, "targetRevision": "HEAD", "ref": "values"},
+                ],
+            ),
+            "envs/prod.yaml": "level: info\n",
+        },
+        {"envs/prod.yaml": "level: debug\n"},
+    ),
+    "a parameter override file": (
+        {**HELM_APP, "apps/web.yaml": application("web", "chart")},
+        {"chart/.argocd-source-web.yaml": "helm:\n  parameters:\n    - name: level\n      value: debug\n"},
+    ),
+    "a subchart": (
+        {
+            **HELM_APP,
+            "apps/web.yaml": application("web", "chart"),
+            "chart/charts/sub/Chart.yaml": "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
+            "chart/charts/sub/templates/cm.yaml": CONFIGMAP.format(name="sub", level="info"),
+        },
+        {"chart/charts/sub/templates/cm.yaml": CONFIGMAP.format(name="sub", level="debug")},
+    ),
+    "a generator's file in a base": (
+        {
+            "apps/web.yaml": application("web", "overlay"),
+            "overlay/kustomization.yaml": "resources:\n  - ../base\n",
+            "base/kustomization.yaml": "configMapGenerator:\n  - name: gen\n    files:\n      - conf.txt\n"
+            "generatorOptions:\n  disableNameSuffixHash: true\n",
+            "base/conf.txt": "level=info\n",
+        },
+        {"base/conf.txt": "level=debug\n"},
+    ),
+    "a component of the kustomization": (
+        {
+            "apps/web.yaml": application("web", "web"),
+            "web/kustomization.yaml": "resources:\n  - cm.yaml\ncomponents:\n  - ../components/db\n",
+            "web/cm.yaml": CONFIGMAP.format(name="web", level="info"),
+            "components/db/kustomization.yaml": COMPONENT,
+            "components/db/db.yaml": CONFIGMAP.format(name="db", level="info"),
+        },
+        {"components/db/db.yaml": CONFIGMAP.format(name="db", level="debug")},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_change_to_an_input_is_seen_through_every_cache(tmp_path: Path, case: str) -> None:
+    files, change = CASES[case]
+    repo = make_repo(tmp_path / "repo", files)
+    base = git(repo, "rev-parse", "HEAD").strip()
+    cache_dir = ["--cache-dir", str(tmp_path / "cache")]
+    assert _check(repo, base, base, *cache_dir, "--all-apps")["changes"] == []
+    head = _commit(repo, change)
+    full = _changes(_check(repo, base, head, "--all-apps", "--no-cache"))
+    assert full and all(c[0] == "argocd/web" for c in full)
+    assert _changes(_check(repo, base, head, "--no-cache")) == full
+    assert _changes(_check(repo, base, head, *cache_dir, "--all-apps")) == full
+    assert _changes(_check(repo, base, head, *cache_dir)) == full
