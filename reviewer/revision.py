@@ -13,6 +13,7 @@ from typing import Any
 
 from .config import CONFIG_FILE, Config, config_from_text, load_config
 from .discovery.graph import discover
+from .discovery.incremental import parent_manifests, revision_dependence
 from .discovery.repos import RepoIdentity
 from .discovery.scan import crd_api_versions, scan_tree
 from .discovery.snapshot import Snapshot, snapshot_key
@@ -222,6 +223,8 @@ def open_revision(
         elif cache is not None and rev != WORKTREE:
             key = snapshot_key(tree_id(top, sha, subdir), config, urls, offline)
             snapshot = cache.read(key, decode_snapshot)
+            if snapshot is not None and snapshot.revision not in ("", sha):
+                snapshot = None  # made at another commit of this tree, and a parent renders the commit
         crds = snapshot.crds if snapshot else None
         scan = None
         parsed: dict[str, list[Document]] = {}
@@ -264,8 +267,16 @@ def open_revision(
             view.has_appsets = any(d.kind == "ApplicationSet" for d in scan.docs) or any(
                 a.generator for a in view.discovery.apps
             )
-            if key is not None and cache is not None:
-                made = Snapshot(view.discovery, crds, ctx.escaping_symlinks, view.inputs.inputs, view.has_appsets)
+            if key is not None and cache is not None and content is not None:
+                bound = revision_dependence(parent_manifests(view.discovery), view.inputs.inputs, content)
+                made = Snapshot(
+                    view.discovery,
+                    crds,
+                    ctx.escaping_symlinks,
+                    view.inputs.inputs,
+                    view.has_appsets,
+                    revision=sha if bound else "",
+                )
                 # Written while the review goes on (its renders run in other processes); done before
                 # the revision is closed.
                 saving = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot")

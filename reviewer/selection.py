@@ -51,6 +51,41 @@ def _rel(path: Path, root: Path) -> str | None:
     return text[len(top) + 1 :] if text.startswith(top + "/") else None
 
 
+def _add_graph(start: Path, root: Path, graphs: KustomizeGraphs | None, dirs: set[str], files: set[str]) -> bool:
+    """Add what the kustomization in `start` reaches to the inputs; False when the graph is not all
+    known: a kustomization that does not parse, or names a local file or directory that is not there
+    (kustomize fails on it; adding it later changes what the app reads), so the app is always rendered."""
+    graph = walk_kustomization(start, graphs)
+    dirs.update(r for r in (_rel(d, root) for d in graph.directories) if r is not None)
+    files.update(r for r in (_rel(f, root) for f in graph.files) if r is not None)
+    return not graph.unreadable and not graph.dangling
+
+
+def _add_spec_components(
+    options: object, app_dir: Path, root: Path, graphs: KustomizeGraphs | None, dirs: set[str], files: set[str]
+) -> bool:
+    """Add the components `spec.source.kustomize.components` names to the inputs; False when one
+    cannot be followed. Argo CD runs `kustomize edit add component` with them before the build, so
+    they are read although the kustomization file does not name them. A missing one is an input too
+    (a directory that may appear: with ignoreMissingComponents the render changes when it does)."""
+    if not isinstance(options, Mapping):
+        return True
+    certain = True
+    for entry in options.get("components") or []:
+        text = str(entry)
+        if "://" in text:
+            continue  # remote: not a file of this repository (the build refuses it offline)
+        target = resolved(app_dir / text)
+        rel = _rel(target, root)
+        if rel is None:
+            certain = False
+            continue
+        dirs.add(rel)
+        if target.is_dir():
+            certain &= _add_graph(target, root, graphs, dirs, files)
+    return certain
+
+
 def app_inputs(app: App, root: Path, graphs: KustomizeGraphs | None = None) -> Inputs:
     """The repo paths `app` reads at the revision whose tree is `root` (`graphs`: that tree's
     kustomizations, shared between apps)."""
@@ -59,6 +94,7 @@ def app_inputs(app: App, root: Path, graphs: KustomizeGraphs | None = None) -> I
     files: set[str] = set()
     certain = True
     refs = {s.ref for s in app.sources if s.ref and s.origin == "repo"}
+    declared_refs = {s.ref for s in app.sources if s.ref}
     for source in app.sources:
         if source.origin == "unresolved":
             certain = False
@@ -77,12 +113,8 @@ def app_inputs(app: App, root: Path, graphs: KustomizeGraphs | None = None) -> I
                 continue
             dirs.add(rel)
             if (graphs.kustomization(app_dir) if graphs else find_kustomization(app_dir)) is not None:
-                graph = walk_kustomization(app_dir, graphs)
-                # A kustomization that does not parse, or names a local file or directory that is not there
-                # (kustomize fails on it; adding it later changes what the app reads): always render.
-                certain &= not graph.unreadable and not graph.dangling
-                dirs.update(r for r in (_rel(d, root) for d in graph.directories) if r is not None)
-                files.update(r for r in (_rel(f, root) for f in graph.files) if r is not None)
+                certain &= _add_graph(app_dir, root, graphs, dirs, files)
+            certain &= _add_spec_components(source.spec.get("kustomize"), app_dir, root, graphs, dirs, files)
             directory = source.spec.get("directory")
             if isinstance(directory, Mapping) and isinstance(directory.get("jsonnet"), Mapping):
                 for lib in directory["jsonnet"].get("libs") or []:
@@ -92,11 +124,19 @@ def app_inputs(app: App, root: Path, graphs: KustomizeGraphs | None = None) -> I
             *(p.get("path") for p in helm.get("fileParameters") or [] if isinstance(p, Mapping)),
         ]:
             text = str(entry)
-            if text.startswith("$"):
-                name, _, rest = text[1:].partition("/")
-                if name not in refs:
-                    continue  # another repository's file: not in this change
+            name, _, rest = text[1:].partition("/")
+            if text.startswith("$") and name in refs:
                 text = rest
+            elif text.startswith("$") and name in declared_refs:
+                continue  # another repository's file: not in this change
+            elif text.startswith("$"):
+                # A leading variable, substituted before the path is resolved: relative to the chart,
+                # or (an unknown variable is empty) to the repository root. Render to be safe.
+                certain = False
+                continue
+            elif text.startswith("/"):
+                # pathutil.ResolveValueFilePathOrUrl: `/x` is relative to the repository root.
+                text = text.lstrip("/")
             elif source.path is not None:
                 text = f"{source.path.strip('/')}/{text}"
             if any(ch in text for ch in "*?[{$"):

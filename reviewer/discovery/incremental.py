@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .. import proc
 from ..errors import ToolError
 from ..records import Discovery
 from ..rendering.kustomize_graph import KUSTOMIZATION_NAMES
-from ..selection import InputIndex
+from ..selection import InputIndex, Inputs
 from ..trees import GIT_TIMEOUT, SYMLINK_MODE, TreeContent
 
 MAX_PATHS = 500
@@ -82,15 +82,9 @@ def head_discovery_needed(
     for app_id in parents:
         if app_id in readers:
             return f"{readers[app_id][0]} is read by the app-of-apps parent {app_id}"
-    for app_id, manifest in parents.items():
-        inputs = base_index.inputs.get(app_id)
-        if "ARGOCD_APP_REVISION" in manifest:
-            return f"the parent {app_id} uses the revision in its options"
-        if inputs is None or not inputs.certain:
-            return f"the inputs of the parent {app_id} are not all known"
-        directories = [p for d in inputs.directories for p, _, _ in base_content.under(d)]
-        if any(posixpath.basename(p).startswith(".argocd-source") for p in [*directories, *inputs.files]):
-            return f"the parent {app_id} has a parameter override file"
+    why = revision_dependence(parents, base_index.inputs, base_content)
+    if why:
+        return why
     try:
         for sha in (base_sha, head_sha):
             hits = _mentions_discovery(top, sha, subdir, changed)
@@ -98,6 +92,26 @@ def head_discovery_needed(
                 return f"{hits[0]} holds Argo CD documents or CRDs"
     except ToolError as exc:
         return f"cannot read the changed files: {exc}"
+    return None
+
+
+def revision_dependence(parents: Mapping[str, str], inputs: Mapping[str, Inputs], content: TreeContent) -> str | None:
+    """Why the renders of the app-of-apps parents (and so the child apps they yield) may depend on the
+    commit, not only on the tree: `$ARGOCD_APP_REVISION` in a parent's options, or a parameter override
+    file in its source (its values may use the variable); a parent whose inputs are not all known may
+    hold one. None when they depend on the tree alone.
+
+    `parents`: app id -> Application manifest as JSON (`parent_manifests`); `inputs`: the revision's
+    selection inputs; `content`: its files."""
+    for app_id, manifest in parents.items():
+        found = inputs.get(app_id)
+        if "ARGOCD_APP_REVISION" in manifest:
+            return f"the parent {app_id} uses the revision in its options"
+        if found is None or not found.certain:
+            return f"the inputs of the parent {app_id} are not all known"
+        directories = [p for d in found.directories for p, _, _ in content.under(d)]
+        if any(posixpath.basename(p).startswith(".argocd-source") for p in [*directories, *found.files]):
+            return f"the parent {app_id} has a parameter override file"
     return None
 
 

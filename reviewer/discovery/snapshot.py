@@ -4,7 +4,8 @@ Discovery reads the whole tree (every Application, every CRD, the kustomization 
 of app-of-apps parents); the selection index reads the inputs of every app. Both are functions of the
 tree's content, the configuration and the tools, so for a commit whose git tree object was seen before
 they are read back instead: a re-run, or the base revision shared by every pull request opened since
-the last merge, neither checks the tree out nor scans it.
+the last merge, neither checks the tree out nor scans it. The one exception is a parent whose render
+uses the commit (`$ARGOCD_APP_REVISION`): that snapshot answers for its own commit only.
 
 A snapshot is stored only when nothing in it failed (a failed parent render may be transient) and
 every part survives a JSON round trip unchanged.
@@ -23,7 +24,7 @@ from ..records import App, AppSource, Destination, Discovery, Location, SyncPoli
 from ..rendering.cache import Uncacheable, is_plain, pack, result_data, result_from_data, tool_fingerprint, unpack
 from ..selection import Inputs
 
-SCHEMA = 1
+SCHEMA = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,9 @@ class Snapshot:
     escaping_symlinks: tuple[str, ...]
     inputs: Mapping[str, Inputs]  # app id -> what it reads
     appsets: bool = False  # the tree has ApplicationSets (their git generators read its listing)
+    # The commit it was made at when it depends on more than the tree (a parent renders the revision,
+    # see discovery.incremental.revision_dependence): another commit of the same tree cannot reuse it.
+    revision: str = ""
 
 
 def snapshot_key(tree_id: str, config: Config, urls: list[str], offline: bool) -> str:
@@ -118,6 +122,7 @@ def encode(snapshot: Snapshot) -> bytes:
             "crds": [_plain(crd, "a CRD") for crd in snapshot.crds],
             "escaping": list(snapshot.escaping_symlinks),
             "appsets": snapshot.appsets,
+            "revision": snapshot.revision,
             "inputs": {
                 app_id: [sorted(i.directories), sorted(i.files), i.certain] for app_id, i in snapshot.inputs.items()
             },
@@ -139,4 +144,5 @@ def decode(blob: bytes) -> Snapshot:
         escaping_symlinks=tuple(data["escaping"]),
         inputs={i: Inputs(frozenset(d), frozenset(f), bool(c)) for i, (d, f, c) in data["inputs"].items()},
         appsets=bool(data["appsets"]),
+        revision=str(data["revision"]),
     )

@@ -13,7 +13,7 @@ key covers every input of a render:
 - the config that shapes a render (kube version, API versions, clusters, scopes, kustomize build
   options) and the CRDs found in the repo (they decide namespaces and Helm's API versions);
 - the tools: the kustomize binary (path, size, modification time), the Helm engine's version, and
-  the source of this package's rendering code.
+  the source of the package's rendering, discovery and selection code.
 
 What is never cached, and why:
 
@@ -40,10 +40,11 @@ import json
 import os
 import shutil
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -64,18 +65,31 @@ class Uncacheable(Exception):
     """This render cannot be keyed (or stored) safely; the message says why."""
 
 
+# The code whose output the cache keeps: renders (rendering/), and the revision snapshots made of
+# discovery's apps and selection's inputs (discovery/, selection.py), with the modules they parse with.
+_CODE_FILES = ("records.py", "yamlio.py", "globs.py", "trees.py", "selection.py", "config.py")
+_CODE_PACKAGES = ("rendering", "discovery")
+
+
+def _modules(directory: Traversable, prefix: str) -> Iterator[tuple[str, Traversable]]:
+    for entry in sorted(directory.iterdir(), key=lambda e: e.name):
+        if entry.is_dir() and entry.name != "__pycache__":
+            yield from _modules(entry, f"{prefix}{entry.name}/")
+        elif entry.name.endswith(".py"):
+            yield f"{prefix}{entry.name}", entry
+
+
 @cache
 def code_fingerprint() -> str:
-    """A digest of the modules that turn files into a render: a changed renderer invalidates the cache
-    even when the package version does not change."""
+    """A digest of the modules that turn files into a render or a snapshot: changed code invalidates the
+    cache even when the package version does not change."""
     digest = hashlib.sha256(__version__.encode())
     package = resources.files("reviewer")
-    for name in ("records.py", "yamlio.py", "globs.py", "trees.py"):
-        digest.update(package.joinpath(name).read_bytes())
-    rendering = package.joinpath("rendering")
-    for entry in sorted(rendering.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".py"):
-            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    for name in _CODE_FILES:
+        digest.update(name.encode() + b"\0" + package.joinpath(name).read_bytes())
+    for sub in _CODE_PACKAGES:
+        for name, entry in _modules(package.joinpath(sub), f"{sub}/"):
+            digest.update(name.encode() + b"\0" + entry.read_bytes())
     return digest.hexdigest()
 
 
