@@ -48,21 +48,17 @@ from collections.abc import Iterator
 from ..records import App, Finding, Resource
 from .argo_semantics import app_cluster, is_crd, is_owned, live_option, prunes
 from .context import EvaluationContext, holds_data
-from .example_manifests import PRUNE, application
+from .example_manifests import PRUNE, application, pvc
 
 ID = "destination-change"
 SEVERITY = "critical"
 LISTED = 10
 
 _SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n    - port: {port}\n"
-_PVC = (
-    "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n"
-    "  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n"
-)
 _BASE = {
     "apps/web.yaml": application("web", "web", namespace="web", sync_policy=PRUNE),
     "web/service.yaml": _SERVICE.format(port=80),
-    "web/data.yaml": _PVC,
+    "web/data.yaml": pvc(),
 }
 EXAMPLES = {
     "fails": {

@@ -44,3 +44,20 @@ spec:
     spec:
       containers: [{{name: {name}, image: "nginx:1.27"}}]
 """
+
+
+def pvc(name: str = "data", *, annotations: str = "") -> str:
+    """A 1Gi PersistentVolumeClaim (the data a prune would destroy); `annotations` are YAML lines indented
+    under `metadata.annotations`, e.g. `argocd.argoproj.io/sync-options: Prune=false`."""
+    notes = "".join(f"    {line}\n" for line in annotations.splitlines())
+    header = f"  annotations:\n{notes}" if notes else ""
+    return f"""apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: {name}
+{header}spec:
+  accessModes: [ReadWriteOnce]
+  resources:
+    requests:
+      storage: 1Gi
+"""

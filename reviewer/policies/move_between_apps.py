@@ -53,24 +53,13 @@ from .argo_semantics import (
     prunes,
 )
 from .context import EvaluationContext, holds_data, sync_option
-from .example_manifests import PRUNE, application
+from .example_manifests import PRUNE, application, pvc
 
 ID = "move-between-apps"
 SEVERITY = "warning"
 
 _SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  ports:\n    - port: 80\n"
-_PVC = """\
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata:
-  name: data
-{annotations}spec:
-  accessModes: [ReadWriteOnce]
-  resources:
-    requests:
-      storage: 1Gi
-"""
-_KEEP = "  annotations:\n    argocd.argoproj.io/sync-options: Prune=false\n"
+_KEEP = "argocd.argoproj.io/sync-options: Prune=false"
 
 
 def _example(annotations: str) -> dict[str, dict[str, str | None]]:
@@ -80,9 +69,9 @@ def _example(annotations: str) -> dict[str, dict[str, str | None]]:
             "apps/db.yaml": application("db", "db", namespace="shop", sync_policy=PRUNE),
             "web/service.yaml": _SERVICE.format(name="web"),
             "db/service.yaml": _SERVICE.format(name="db"),
-            "web/data.yaml": _PVC.format(annotations=annotations),
+            "web/data.yaml": pvc(annotations=annotations),
         },
-        "head": {"web/data.yaml": None, "db/data.yaml": _PVC.format(annotations=annotations)},
+        "head": {"web/data.yaml": None, "db/data.yaml": pvc(annotations=annotations)},
     }
 
 

@@ -72,23 +72,12 @@ from .argo_semantics import (
     rename_partner,
 )
 from .context import EvaluationContext, holds_data
-from .example_manifests import PRUNE, application
+from .example_manifests import PRUNE, application, pvc
 
 ID = "prune-deletion"
 SEVERITY = "error"
 
 _APP = application("web", "web", sync_policy=PRUNE)
-_PVC = """\
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata:
-  name: data
-{annotations}spec:
-  accessModes: [ReadWriteOnce]
-  resources:
-    requests:
-      storage: 1Gi
-"""
 _SERVICE = """\
 apiVersion: v1
 kind: Service
@@ -100,16 +89,14 @@ spec:
 """
 EXAMPLES = {
     "fails": {
-        "base": {"apps/web.yaml": _APP, "web/service.yaml": _SERVICE, "web/data.yaml": _PVC.format(annotations="")},
+        "base": {"apps/web.yaml": _APP, "web/service.yaml": _SERVICE, "web/data.yaml": pvc()},
         "head": {"web/data.yaml": None},
     },
     "passes": {
         "base": {
             "apps/web.yaml": _APP,
             "web/service.yaml": _SERVICE,
-            "web/data.yaml": _PVC.format(
-                annotations="  annotations:\n    argocd.argoproj.io/sync-options: Prune=false\n"
-            ),
+            "web/data.yaml": pvc(annotations="argocd.argoproj.io/sync-options: Prune=false"),
         },
         "head": {"web/data.yaml": None},
     },
