@@ -340,8 +340,8 @@ def test_help_never_imports_pygithub() -> None:
 
 
 def test_pull_request_events_are_read_strictly(tmp_path: Path) -> None:
-    from reviewer.cli.github_event import pull_request_event, read_event, workflow_run_event
     from reviewer.errors import UsageError
+    from reviewer.publish.github_actions import pull_request_event, read_event, workflow_run_event
 
     same = pull_request_event(read_event(EVENTS / "pull_request.json"))
     fork = pull_request_event(read_event(EVENTS / "pull_request_fork.json"))

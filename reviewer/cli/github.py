@@ -26,14 +26,7 @@ from ..change import merge_base, resolve_change
 from ..errors import GitError, UsageError
 from ..llm.options import LlmOptions
 from ..publish.common import COMMENT_MODES
-from ..records import Report
-from ..rendering.cache import RenderCache
-from ..report.files import REPORT_FILES, write_report_files
-from ..report.json_load import load_report
-from ..report.summary import verdict_details
-from ..review import review
-from ..trees import git_toplevel, resolve_revision
-from .github_event import (
+from ..publish.github_actions import (
     PullRequestEvent,
     pull_request_event,
     read_bounded,
@@ -42,6 +35,13 @@ from .github_event import (
     workflow_run_event,
     write_outputs,
 )
+from ..records import Report
+from ..rendering.cache import RenderCache
+from ..report.files import REPORT_FILES, write_report_files
+from ..report.json_load import load_report
+from ..report.summary import verdict_details
+from ..review import review
+from ..trees import git_toplevel, resolve_revision
 from .options import fail_on_option, llm_options, render_options, repo_options
 
 _EXIT = {"pass": 0, "fail": 1, "error": 1}

@@ -482,7 +482,7 @@ def publish_report_from_environment(
     pull request of this Actions run, read from the environment exactly as `gitops-reviewer github` reads
     it: the `pull_request` event for the number and head commit, `GITHUB_REPOSITORY`, `GITHUB_API_URL`,
     the run's URL, the job summary, and the token in `GITHUB_TOKEN`."""
-    from ..cli.github_event import pull_request_event, read_event
+    from .github_actions import pull_request_event, read_event
 
     env = os.environ if env is None else env
     repository = env.get("GITHUB_REPOSITORY", "")

@@ -1,4 +1,7 @@
-"""What the `github` command reads from a GitHub Actions run: the event payload and where to write.
+"""What a GitHub Actions run tells the job: the event payload, and where to write outputs.
+
+No network and no PyGithub here (the twin of `gitlab_ci`): the `github` command and `merge --publish
+github` read the commits and the pull request from here.
 
 The revisions come from the `pull_request` event: `pull_request.base.sha` and `pull_request.head.sha`.
 Never `GITHUB_SHA`: on `pull_request` it is the merge commit Actions creates, which is neither side of
