@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -475,3 +476,42 @@ def test_enable_helm_gets_the_destination_clusters_facts(tmp_path: Path) -> None
         "monitoring.coreos.com/v1",
     ]
     assert overridden[:3] == ["--enable-helm", "--helm-kube-version", "1.30.0"]
+
+
+def test_an_apps_kustomize_options_never_reach_another_app_built_at_the_same_time(tmp_path: Path) -> None:
+    """Argo CD edits an app's kustomization in a checkout of its own. Here `edited`'s overlay is also
+    `reader`'s base, and both render at once, many times: `reader` must always get the committed
+    overlay, never `edited`'s name prefix and image."""
+    repo = make_repo(
+        tmp_path / "repo",
+        {
+            "apps/base/kustomization.yaml": "resources:\n- deploy.yaml\n",
+            "apps/base/deploy.yaml": DEPLOY,
+            "apps/edited/kustomization.yaml": "resources:\n- ../base\n",
+            "apps/reader/kustomization.yaml": "resources:\n- ../edited\n",
+            "argo/edited.yaml": application(
+                "edited", "apps/edited", kustomize={"namePrefix": "leak-", "images": ["nginx=leak/nginx:9"]}
+            ),
+            "argo/reader.yaml": application("reader", "apps/reader"),
+        },
+    )
+    with open_revision(repo, "HEAD", jobs=2) as view:
+        alone = render(view, "reader")
+        assert not alone.errors
+        assert [r.key.name for r in alone.resources] == ["web"]
+        edited, reader = view.find("edited"), view.find("reader")
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(lambda app: (app.name, view.render_app(app, view.ctx)), [edited, reader] * 6))
+        # And the overlay is as committed afterwards.
+        assert (view.tree.root / "apps/edited/kustomization.yaml").read_text() == "resources:\n- ../base\n"
+    for name, result in results:
+        assert not result.errors, result.errors
+        names = [r.key.name for r in result.resources]
+        if name == "reader":
+            assert (names, _images(result)) == (["web"], _images(alone))
+        else:
+            assert names == ["leak-web"] and "leak/nginx:9" in _images(result)
+
+
+def _images(result: RenderResult) -> list[str]:
+    return [c["image"] for r in result.resources for c in r.body["spec"]["template"]["spec"]["containers"]]

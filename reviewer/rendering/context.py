@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +9,7 @@ from ..config import Config
 from ..discovery.repos import RepoIdentity
 from ..trees import Checkout, resolved
 from ..yamlio import Document
+from .dirlocks import DirectoryLocks
 from .kustomize_graph import KustomizeGraphs
 from .scopes import ScopeTable
 
@@ -31,23 +30,17 @@ class RenderContext:
     # This context's part of every render cache key (rendering.cache), serialised once; not copied by
     # dataclasses.replace, since a copy may change what it describes.
     cache_context: str | None = field(default=None, init=False)
-    _locks: dict[str, threading.RLock] = field(default_factory=lambda: defaultdict(threading.RLock))
-    _guard: threading.Lock = field(default_factory=threading.Lock)
+    # Kustomize edits are written into the tree, as Argo CD does (shared by copies of this context).
+    locks: DirectoryLocks = field(default_factory=DirectoryLocks)
     graphs: KustomizeGraphs = field(init=False)
 
     def __post_init__(self) -> None:
-        self.graphs = KustomizeGraphs(self.path_lock)
+        self.graphs = KustomizeGraphs(self.locks.reading)
 
     @property
     def root(self) -> Path:
         """The config repo root in the private tree; reading it checks the revision out if need be."""
         return self.checkout.root
-
-    def path_lock(self, path: Path) -> threading.RLock:
-        """A lock per app directory: kustomize edits are written into the tree, as Argo CD does.
-        Re-entrant, so a render holding it can still read its own graph."""
-        with self._guard:
-            return self._locks[str(path)]
 
     def rel(self, path: Path) -> str:
         """A path relative to the repo root, for provenance and messages."""

@@ -20,6 +20,7 @@ from typing import Any
 from .. import proc
 from ..errors import ManifestError, RenderFailure, ToolError
 from ..records import App, AppSource, Location
+from ..trees import resolved
 from ..yamlio import dump_yaml_for_go, load_yaml, load_yaml_stream
 from .cluster_facts import cluster_facts
 from .context import RenderContext
@@ -317,6 +318,11 @@ def render_kustomize(
     argv = [*kustomize_command(), str(app_dir), *build_options]
     command = proc.describe([*kustomize_command(), ctx.rel(app_dir) or ".", *build_options])
     run_env = proc.scrubbed_env(None if ctx.config.allow_remote_bases else _NO_NETWORK)
+    # Every directory the build reads, known before any edit is written (the graph is read as committed).
+    reads = set(walk_kustomization(app_dir, ctx.graphs).directories)
+    for comp in options.get("components") or []:  # added by the edits below
+        if (app_dir / str(comp)).is_dir():
+            reads |= walk_kustomization(resolved(app_dir / str(comp)), ctx.graphs).directories
     if not ctx.config.allow_remote_bases:
         remote = remote_references(app_dir, ctx.root, ctx.graphs)
         if remote:
@@ -327,7 +333,10 @@ def render_kustomize(
                 "cannot be rendered (allow them with render.allowRemoteBases in the base revision's config)",
                 command=command,
             )
-    with ctx.path_lock(app_dir):
+    # The edits are written into this app's own kustomization, so no other render may read it meanwhile;
+    # the directories it only reads are held against other renders' edits (in Argo CD another app's
+    # options never leak into this one's build: see rendering.dirlocks).
+    with ctx.locks.hold(write=[resolved(app_dir)], read=reads):
         original = kfile.read_bytes() if kfile else None
         strip_origin = False
         try:
