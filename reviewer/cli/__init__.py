@@ -40,8 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "llm-eval": (
         "reviewer.cli.llm_eval:llm_eval_command",
-        "Score the advisory LLM review on labelled change sets (recall, precision, false positives per clean "
-        "case, schema and evidence failures, latency,...",
+        "Score the advisory LLM review on labelled change sets: recall, precision, noise.",
     ),
     "merge": (
         "reviewer.cli.merge:merge_command",

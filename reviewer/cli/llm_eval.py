@@ -99,7 +99,9 @@ def json_report(results: list[CaseResult], scores: Scores) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-@click.command("llm-eval")
+@click.command(
+    "llm-eval", short_help="Score the advisory LLM review on labelled change sets: recall, precision, noise."
+)
 @click.argument("suite", type=click.Path(exists=True, file_okay=False, path_type=Path), default="benchmarks/llm-eval")
 @llm_options
 @click.option(
