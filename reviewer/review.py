@@ -22,13 +22,10 @@ from .discovery.incremental import head_discovery_needed, parent_manifests
 from .evaluation import run_rules
 from .llm.options import LlmOptions
 from .llm.settings import effective_settings
-from .llm.stage import run_llm_review
 from .policies.context import EvaluationContext
 from .policies.user import load_user_policies
 from .records import App, AppStatus, Change, Finding, RenderError, RenderResult, Report, severity_rank
 from .rendering.cache import RenderCache
-from .rendering.helm import helm_version
-from .rendering.kustomize import kustomize_version
 from .revision import RevisionView, default_jobs, open_revision
 from .selection import Selection, select_apps
 from .trees import WORKTREE, TreeContent
@@ -74,6 +71,11 @@ class _Clock:
 
 
 def tool_versions() -> tuple[tuple[str, str], ...]:
+    # Imported here: a warm review takes the versions from the render cache and renders nothing, so it
+    # need not load the renderers at all.
+    from .rendering.helm import helm_version
+    from .rendering.kustomize import kustomize_version
+
     return (("gitops-reviewer", __version__), ("kustomize", kustomize_version()), ("helm", helm_version()))
 
 
@@ -270,6 +272,8 @@ def review(
         if llm_settings.enabled:
             # Advisory: the model's findings are added (capped by llm.severityCap), never substituted;
             # prompt overrides come from the base revision's tree, like the config.
+            from .llm.stage import run_llm_review  # the LLM client and payload: only when the review is on
+
             with clock.stage("llm"):
                 llm_findings, llm_review = run_llm_review(
                     llm_settings,

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from .config import CONFIG_FILE, Config, config_from_text, load_config
-from .discovery.graph import discover
 from .discovery.incremental import parent_manifests, revision_dependence
 from .discovery.repos import RepoIdentity
 from .discovery.scan import crd_api_versions, scan_tree
@@ -21,7 +20,6 @@ from .discovery.snapshot import decode as decode_snapshot
 from .discovery.snapshot import encode as encode_snapshot
 from .errors import UsageError
 from .records import App, Discovery, RenderError, RenderResult
-from .rendering import render_app
 from .rendering.cache import RenderCache, Uncacheable, render_key
 from .rendering.context import RenderContext
 from .rendering.scopes import ScopeTable
@@ -154,6 +152,14 @@ class RevisionView:
         return matches[0]
 
 
+def render_app(app: App, ctx: RenderContext) -> RenderResult:
+    """`reviewer.rendering.render_app`, whose renderers are imported by the first render that the cache
+    does not answer (a warm review needs none of them)."""
+    from .rendering.render import render_app as render
+
+    return render(app, ctx)
+
+
 def offline_default() -> bool:
     return os.environ.get("GITOPS_REVIEWER_OFFLINE", "").lower() in ("1", "true", "yes")
 
@@ -262,6 +268,8 @@ def open_revision(
             view.has_appsets = snapshot.appsets
             view._inputs = reuse.inputs if reuse is not None else InputIndex.from_inputs(snapshot.inputs)
         else:
+            from .discovery.graph import discover  # a snapshot spares a warm review discovery's code
+
             assert scan is not None
             view.discovery = discover(ctx, scan, render=view.render_app, jobs=jobs)
             view.has_appsets = any(d.kind == "ApplicationSet" for d in scan.docs) or any(
