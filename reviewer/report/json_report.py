@@ -13,7 +13,6 @@ YAML diff shows them, the apps' definitions (without their raw manifests), evide
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -31,6 +30,7 @@ from ..records import (
     Resource,
     ResourceKey,
 )
+from .json_text import dumps_indented
 from .masking import changed_secret_keys, masked_body, masked_delta
 from .options import FormatOptions
 from .summary import ordered_findings, source_location
@@ -250,4 +250,4 @@ def report_document(report: Report) -> dict[str, Any]:
 def format_json(report: Report, options: FormatOptions) -> str:
     """The JSON contract. Options do not change it: a program reading it gets the same shape always."""
     del options
-    return json.dumps(report_document(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(report_document(report)) + "\n"
