@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
@@ -14,7 +14,7 @@ from typing import Any
 from .config import CONFIG_FILE, Config, config_from_text, load_config
 from .discovery.incremental import parent_manifests, revision_dependence
 from .discovery.repos import RepoIdentity
-from .discovery.scan import crd_api_versions, scan_tree
+from .discovery.scan import Scan, crd_api_versions, scan_tree
 from .discovery.snapshot import Snapshot, snapshot_key
 from .discovery.snapshot import decode as decode_snapshot
 from .discovery.snapshot import encode as encode_snapshot
@@ -160,6 +160,15 @@ def render_app(app: App, ctx: RenderContext) -> RenderResult:
     return render(app, ctx)
 
 
+def discover(
+    ctx: RenderContext, scan: Scan, *, render: Callable[[App, RenderContext], RenderResult], jobs: int
+) -> Discovery:
+    """`reviewer.discovery.graph.discover`, imported by the first revision that no snapshot answers."""
+    from .discovery.graph import discover as run
+
+    return run(ctx, scan, render=render, jobs=jobs)
+
+
 def offline_default() -> bool:
     return os.environ.get("GITOPS_REVIEWER_OFFLINE", "").lower() in ("1", "true", "yes")
 
@@ -268,8 +277,6 @@ def open_revision(
             view.has_appsets = snapshot.appsets
             view._inputs = reuse.inputs if reuse is not None else InputIndex.from_inputs(snapshot.inputs)
         else:
-            from .discovery.graph import discover  # a snapshot spares a warm review discovery's code
-
             assert scan is not None
             view.discovery = discover(ctx, scan, render=view.render_app, jobs=jobs)
             view.has_appsets = any(d.kind == "ApplicationSet" for d in scan.docs) or any(
