@@ -38,14 +38,16 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
+import sys
 import threading
 import weakref
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata, resources
+from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -106,24 +108,55 @@ def _binary(name: str) -> list[Any]:
     return [name, real, stat.st_size, stat.st_mtime_ns]
 
 
-def _package_version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return ""
+def _project(name: str) -> str:
+    """A distribution's name as its metadata directory spells it (PEP 503 normalised, then `_`)."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+@cache
+def _installed() -> dict[str, str]:
+    """project -> the metadata directory (`*.dist-info`, or a legacy `*.egg-info`) of the distribution
+    that imports would find first, by walking `sys.path` as `importlib.metadata` does, without its
+    import (email, zipfile, csv: more than a warm review's cache lookups)."""
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for dirname in names:
+            if dirname.endswith((".dist-info", ".egg-info")):
+                found.setdefault(_project(dirname.rpartition(".")[0].partition("-")[0]), os.path.join(entry, dirname))
+    return found
+
+
+def _distribution(name: str) -> list[Any]:
+    """An installed distribution identified without importing it: its metadata directory (name and
+    version) and the size and modification time of its file list, which every (re)install rewrites."""
+    where = _installed().get(_project(name))
+    if where is None:
+        return [name, None]
+    for listing in ("RECORD", "PKG-INFO", "SOURCES.txt"):
+        try:
+            stat = os.stat(os.path.join(where, listing))
+        except OSError:
+            continue
+        return [name, os.path.basename(where), listing, stat.st_size, stat.st_mtime_ns]
+    return [name, os.path.basename(where)]
 
 
 @cache
 def tool_fingerprint() -> str:
     """The tools a render may run, identified without running them (a `kubectl version` costs more than
-    a cache hit): the binaries by path, size and modification time, the in-process engines by version."""
+    a cache hit): the binaries by path, size and modification time, the in-process engines by their
+    installed distribution."""
     tools = [
         _binary("kustomize"),
         _binary("kubectl"),
         _binary("helm"),
-        ["helm-python-sdk", _package_version("helm-python-sdk")],
-        ["gojsonnet", _package_version("gojsonnet")],
-        ["PyYAML", _package_version("PyYAML")],
+        _distribution("helm-python-sdk"),
+        _distribution("gojsonnet"),
+        _distribution("PyYAML"),
         ["code", code_fingerprint()],
     ]
     return hashlib.sha256(json.dumps(tools).encode()).hexdigest()
@@ -278,9 +311,11 @@ def _resource_out(r: Resource, app: str) -> list[Any]:
 
 
 def _strings(value: Any) -> tuple[str, ...]:
+    if value == [] and type(value) is list:  # most resources: no hook, no sync option
+        return ()
     if type(value) is not list or not all(type(item) is str for item in value):
         raise ValueError("not a list of strings")
-    return tuple(value) if value else ()
+    return tuple(value)
 
 
 def _resource_in(row: Any, app: str) -> Resource:
