@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,13 +93,28 @@ def _render_all(
     jobs: list[tuple[RevisionView, App]], progress: Progress | None, workers: int
 ) -> dict[tuple[int, str], RenderResult]:
     """Render (view, app) pairs in parallel, `workers` at a time; Helm renders in process, kustomize in
-    subprocesses, both release the GIL."""
+    subprocesses, both release the GIL.
+
+    Renders the cache answers are looked up here, one after the other, and only the others go to the
+    pool as soon as they are found: answering from the cache is Python work that threads cannot share
+    (the GIL), so handing thousands of hits to them would only add their hand-overs."""
     results: dict[tuple[int, str], RenderResult] = {}
     total = len(jobs)
+    done = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render") as pool:
-        futures = {pool.submit(view.render, app): (id(view), app.id) for view, app in jobs}
-        for done, future in enumerate(futures, start=1):
+        futures: dict[Future[RenderResult], tuple[int, str]] = {}
+        for view, app in jobs:
+            found, key = view.lookup(app)
+            if found is None:
+                futures[pool.submit(view.render_missed, app, key)] = (id(view), app.id)
+                continue
+            results[(id(view), app.id)] = found
+            done += 1
+            if progress:
+                progress(done, total, app.id)
+        for future in as_completed(futures):
             results[futures[future]] = future.result()
+            done += 1
             if progress:
                 progress(done, total, futures[future][1])
     return results

@@ -189,3 +189,18 @@ def test_a_cache_that_cannot_be_written_does_not_fail_the_review(tmp_path: Path)
     report = _review(repo, cache)
     assert report.verdict == "pass" and len(report.changes) == 1
     assert cache.stats.unwritable > 0 and cache.stats.stored == 0
+
+
+def test_a_warm_review_reports_progress_for_hits_and_misses(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    (repo / "web/cm.yaml").write_text(CONFIGMAP.replace("info", "debug"))
+    (repo / "secrets/secret.yaml").write_text(SECRET.replace("s3cr3t", "n3w"))
+    git(repo, "commit", "-qam", "change")
+    _review(repo, RenderCache(tmp_path / "cache"))
+    seen: list[tuple[int, int, str]] = []
+    change = resolve_change(repo, "HEAD~1", "HEAD")
+    cache = RenderCache(tmp_path / "cache")
+    review(change, cache=cache, jobs=2, progress=lambda done, total, app: seen.append((done, total, app)))
+    assert cache.stats.hits >= 2, "web at both revisions came from the cache"
+    assert [done for done, _, _ in seen] == [1, 2, 3, 4] and {total for _, total, _ in seen} == {4}
+    assert sorted(app for _, _, app in seen) == ["argocd/secrets", "argocd/secrets", "argocd/web", "argocd/web"]
