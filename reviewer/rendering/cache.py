@@ -41,7 +41,6 @@ import os
 import re
 import shutil
 import sys
-import threading
 import weakref
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -64,6 +63,7 @@ DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 # An entry bigger than this once decompressed is damaged (or hostile): a miss, never a memory blow-up.
 MAX_ENTRY_BYTES = 512 * 1024 * 1024
 _REVISION_VARIABLES = "ARGOCD_APP_REVISION"
+_JSONNET = (".jsonnet", ".libsonnet")
 _OVERRIDE_FILES = ".argocd-source"
 
 
@@ -208,13 +208,26 @@ class _Directory:
     override: bool  # a parameter override file (.argocd-source*) is under it
 
 
-_DIRECTORIES: weakref.WeakKeyDictionary[TreeContent, dict[str, _Directory]] = weakref.WeakKeyDictionary()
-_DIRECTORIES_LOCK = threading.Lock()
+# TreeContent id -> (a weak reference to it, its directories' parts). Looked up by id, a plain dict read,
+# for every app a review renders; the weak reference's callback drops the entry with the content.
+_DIRECTORIES: dict[int, tuple[weakref.ref[TreeContent], dict[str, _Directory]]] = {}
 
 
-def _directory(content: TreeContent, directory: str) -> _Directory:
-    with _DIRECTORIES_LOCK:
-        known = _DIRECTORIES.setdefault(content, {})
+def _directories(content: TreeContent) -> dict[str, _Directory]:
+    ident = id(content)
+    known = _DIRECTORIES.get(ident)
+    if known is not None and known[0]() is content:
+        return known[1]
+    parts: dict[str, _Directory] = {}
+
+    def forget(_: weakref.ref[TreeContent]) -> None:
+        _DIRECTORIES.pop(ident, None)
+
+    _DIRECTORIES[ident] = (weakref.ref(content, forget), parts)
+    return parts
+
+
+def _directory(content: TreeContent, known: dict[str, _Directory], directory: str) -> _Directory:
     found = known.get(directory)
     if found is None:  # two render threads may both work it out: the same value either way
         entries = content.under(directory)
@@ -224,7 +237,7 @@ def _directory(content: TreeContent, directory: str) -> _Directory:
         found = _Directory(
             digest=digest.hexdigest(),
             symlink=next((path for path, mode, _ in entries if mode == SYMLINK_MODE), None),
-            jsonnet=next((path for path, _, _ in entries if path.endswith((".jsonnet", ".libsonnet"))), None),
+            jsonnet=next((path for path, _, _ in entries if path.endswith(_JSONNET)), None),
             override=any(_OVERRIDE_FILES in path for path, _, _ in entries),
         )
         known[directory] = found
@@ -246,26 +259,32 @@ def render_key(
     for source in app.sources:
         if source.origin == "chart" and not _exact_version(source.target_revision):
             raise Uncacheable(f"chart {source.chart} has no exact version")
-    parts = [_directory(content, directory) for directory in sorted(directories)]
+    known = _directories(content)
+    ordered = sorted(directories)
+    parts = [_directory(content, known, directory) for directory in ordered]
+    symlink = jsonnet = override = False
+    for part in parts:
+        symlink = symlink or part.symlink is not None
+        jsonnet = jsonnet or part.jsonnet is not None
+        override = override or part.override
     named: list[tuple[str, str, str]] = []
     for file in sorted(files):
         found = content.file(file)
-        named.append((file, *found) if found is not None else (file, "", ""))
-    if any(part.symlink for part in parts) or any(mode == SYMLINK_MODE for _, mode, _ in named):
+        named.append((file, *found) if found is not None else (file, "", ""))  # absent: part of the key too
+        symlink = symlink or (found is not None and found[0] == SYMLINK_MODE)
+        jsonnet = jsonnet or file.endswith(_JSONNET)
+        override = override or _OVERRIDE_FILES in file
+    if symlink:
         raise Uncacheable("a symlink is among its inputs")
-    if any(part.jsonnet for part in parts) or any(path.endswith((".jsonnet", ".libsonnet")) for path, _, _ in named):
+    if jsonnet:
         raise Uncacheable("Jsonnet imports may read files outside the app's inputs")
     app_text = json.dumps(_app_part(app), sort_keys=True, default=str)
-    uses_revision = (
-        _REVISION_VARIABLES in app_text
-        or any(part.override for part in parts)
-        or any(_OVERRIDE_FILES in path for path, _, _ in named)
-    )
+    uses_revision = override or _REVISION_VARIABLES in app_text
     if ctx.cache_context is None:  # the same for every app of the revision: serialised once
         ctx.cache_context = json.dumps(_context_part(ctx), sort_keys=True, default=str)
     digest = hashlib.sha256(f"render\0{SCHEMA}\0{tool_fingerprint()}\0{ctx.cache_context}\0".encode())
     digest.update(f"{ctx.revision if uses_revision else ''}\0{app_text}\0".encode())
-    for directory, part in zip(sorted(directories), parts, strict=True):
+    for directory, part in zip(ordered, parts, strict=True):
         digest.update(f"d\0{directory}\0{part.digest}\n".encode())
     for path, mode, blob in named:
         digest.update(f"f\0{path}\0{mode}\0{blob}\n".encode())
