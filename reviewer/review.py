@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,13 +22,10 @@ from .discovery.incremental import head_discovery_needed, parent_manifests
 from .evaluation import run_rules
 from .llm.options import LlmOptions
 from .llm.settings import effective_settings
-from .llm.stage import run_llm_review
 from .policies.context import EvaluationContext
 from .policies.user import load_user_policies
 from .records import App, AppStatus, Change, Finding, RenderError, RenderResult, Report, severity_rank
 from .rendering.cache import RenderCache
-from .rendering.helm import helm_version
-from .rendering.kustomize import kustomize_version
 from .revision import RevisionView, default_jobs, open_revision
 from .selection import Selection, select_apps
 from .trees import WORKTREE, TreeContent
@@ -74,6 +71,11 @@ class _Clock:
 
 
 def tool_versions() -> tuple[tuple[str, str], ...]:
+    # Imported here: a warm review takes the versions from the render cache and renders nothing, so it
+    # need not load the renderers at all.
+    from .rendering.helm import helm_version
+    from .rendering.kustomize import kustomize_version
+
     return (("gitops-reviewer", __version__), ("kustomize", kustomize_version()), ("helm", helm_version()))
 
 
@@ -91,13 +93,28 @@ def _render_all(
     jobs: list[tuple[RevisionView, App]], progress: Progress | None, workers: int
 ) -> dict[tuple[int, str], RenderResult]:
     """Render (view, app) pairs in parallel, `workers` at a time; Helm renders in process, kustomize in
-    subprocesses, both release the GIL."""
+    subprocesses, both release the GIL.
+
+    Renders the cache answers are looked up here, one after the other, and only the others go to the
+    pool as soon as they are found: answering from the cache is Python work that threads cannot share
+    (the GIL), so handing thousands of hits to them would only add their hand-overs."""
     results: dict[tuple[int, str], RenderResult] = {}
     total = len(jobs)
+    done = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render") as pool:
-        futures = {pool.submit(view.render, app): (id(view), app.id) for view, app in jobs}
-        for done, future in enumerate(futures, start=1):
+        futures: dict[Future[RenderResult], tuple[int, str]] = {}
+        for view, app in jobs:
+            found, key = view.lookup(app)
+            if found is None:
+                futures[pool.submit(view.render_missed, app, key)] = (id(view), app.id)
+                continue
+            results[(id(view), app.id)] = found
+            done += 1
+            if progress:
+                progress(done, total, app.id)
+        for future in as_completed(futures):
             results[futures[future]] = future.result()
+            done += 1
             if progress:
                 progress(done, total, futures[future][1])
     return results
@@ -270,6 +287,8 @@ def review(
         if llm_settings.enabled:
             # Advisory: the model's findings are added (capped by llm.severityCap), never substituted;
             # prompt overrides come from the base revision's tree, like the config.
+            from .llm.stage import run_llm_review  # the LLM client and payload: only when the review is on
+
             with clock.stage("llm"):
                 llm_findings, llm_review = run_llm_review(
                     llm_settings,

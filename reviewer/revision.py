@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
@@ -12,16 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from .config import CONFIG_FILE, Config, config_from_text, load_config
-from .discovery.graph import discover
 from .discovery.incremental import parent_manifests, revision_dependence
 from .discovery.repos import RepoIdentity
-from .discovery.scan import crd_api_versions, scan_tree
+from .discovery.scan import Scan, crd_api_versions, scan_tree
 from .discovery.snapshot import Snapshot, snapshot_key
 from .discovery.snapshot import decode as decode_snapshot
 from .discovery.snapshot import encode as encode_snapshot
 from .errors import UsageError
 from .records import App, Discovery, RenderError, RenderResult
-from .rendering import render_app
 from .rendering.cache import RenderCache, Uncacheable, render_key
 from .rendering.context import RenderContext
 from .rendering.scopes import ScopeTable
@@ -93,34 +91,60 @@ class RevisionView:
             self._by_id = {a.id: a for a in self.discovery.apps}
         return self._by_id
 
-    def render_app(self, app: App, ctx: RenderContext) -> RenderResult:
-        """`render_app`, answered from the render cache when every input of the render is unchanged.
-        The key is computed before the render, from the revision's content as committed."""
+    def _cache_key(self, app: App, ctx: RenderContext) -> str | None:
+        """The app's render cache key, or None when there is no cache or its render cannot be keyed.
+        Computed before the render, from the revision's content as committed."""
         cache, content = self.cache, self.content
         if cache is None or content is None:
-            return render_app(app, ctx)
-        key = None
+            return None
         inputs = self._inputs_of(app)
-        if inputs.certain:
-            try:
-                key = render_key(app, ctx, inputs.directories, inputs.files, content)
-            except Uncacheable:
-                cache.stats.uncacheable += 1
-        if key is not None:
-            hit = cache.get(key)
+        if not inputs.certain:
+            return None
+        try:
+            return render_key(app, ctx, inputs.directories, inputs.files, content)
+        except Uncacheable:
+            cache.stats.uncacheable += 1
+            return None
+
+    def _render_and_store(self, app: App, ctx: RenderContext, key: str | None) -> RenderResult:
+        result = render_app(app, ctx)
+        if key is not None and self.cache is not None:
+            self.cache.put(key, result)
+        return result
+
+    def render_app(self, app: App, ctx: RenderContext) -> RenderResult:
+        """`render_app`, answered from the render cache when every input of the render is unchanged."""
+        key = self._cache_key(app, ctx)
+        if key is not None and self.cache is not None:
+            hit = self.cache.get(key)
             if hit is not None:
                 return hit
-        result = render_app(app, ctx)
-        if key is not None:
-            cache.put(key, result)
-        return result
+        return self._render_and_store(app, ctx, key)
 
     def render(self, app: App) -> RenderResult:
         """The app's render, reusing one made during discovery."""
         cached = self.discovery.renders.get(app.id)
         if cached is not None:
             return cached
-        result = self.render_app(app, self.ctx)
+        return self._checked(app, self.render_app(app, self.ctx))
+
+    def lookup(self, app: App) -> tuple[RenderResult | None, str | None]:
+        """`render` when no renderer needs to run (a render made during discovery, or a cache hit), else
+        None and the cache key (if any) for `render_missed`. Cheap enough to run before any render."""
+        cached = self.discovery.renders.get(app.id)
+        if cached is not None:
+            return cached, None
+        key = self._cache_key(app, self.ctx)
+        if key is None or self.cache is None:
+            return None, key
+        hit = self.cache.get(key)
+        return (None, key) if hit is None else (self._checked(app, hit), key)
+
+    def render_missed(self, app: App, key: str | None) -> RenderResult:
+        """`render` of an app that `lookup` did not find: rendered, and stored under `key`."""
+        return self._checked(app, self._render_and_store(app, self.ctx, key))
+
+    def _checked(self, app: App, result: RenderResult) -> RenderResult:
         missed = [r for r in result.resources if r.key.group == "argoproj.io" and r.key.kind in CHILD_KINDS]
         if missed:
             # Discovery decided this app holds no Applications, yet it renders some: its children were
@@ -152,6 +176,23 @@ class RevisionView:
         if len(matches) > 1:
             raise UsageError(f"{name!r} is ambiguous; use one of: {', '.join(a.id for a in matches)}")
         return matches[0]
+
+
+def render_app(app: App, ctx: RenderContext) -> RenderResult:
+    """`reviewer.rendering.render_app`, whose renderers are imported by the first render that the cache
+    does not answer (a warm review needs none of them)."""
+    from .rendering.render import render_app as render
+
+    return render(app, ctx)
+
+
+def discover(
+    ctx: RenderContext, scan: Scan, *, render: Callable[[App, RenderContext], RenderResult], jobs: int
+) -> Discovery:
+    """`reviewer.discovery.graph.discover`, imported by the first revision that no snapshot answers."""
+    from .discovery.graph import discover as run
+
+    return run(ctx, scan, render=render, jobs=jobs)
 
 
 def offline_default() -> bool:

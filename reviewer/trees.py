@@ -153,8 +153,16 @@ def _git_toplevel(path: Path) -> Path:
     return Path(out.stdout.strip())
 
 
+# (repository, commit SHA) pairs git has confirmed in this process: a review resolves the base and head
+# by name, then opens each by its SHA, and an object id names the same commit for ever.
+_KNOWN_COMMITS: set[tuple[str, str]] = set()
+
+
 def resolve_revision(repo: Path, rev: str) -> str:
     """The commit SHA of `rev`, or a GitError that names it."""
+    where = os.fspath(repo.absolute())
+    if (where, rev) in _KNOWN_COMMITS:
+        return rev
     try:
         out = proc.run(
             ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
@@ -163,7 +171,9 @@ def resolve_revision(repo: Path, rev: str) -> str:
         )
     except ToolError:
         raise GitError(f"unknown revision {rev!r} in {repo}") from None
-    return out.stdout.strip()
+    sha = out.stdout.strip()
+    _KNOWN_COMMITS.add((where, sha))
+    return sha
 
 
 def remotes(repo: Path) -> tuple[str, ...]:

@@ -131,3 +131,21 @@ def test_an_app_naming_a_missing_file_is_always_rendered(repo: Path) -> None:
     report = _review(repo)
     assert [a.name for a in report.apps] == ["web"]
     assert "cannot all be resolved" in report.apps[0].reason
+
+
+def test_one_grep_sees_discovery_documents_at_either_revision(repo: Path) -> None:
+    from reviewer.discovery.incremental import _mentions_discovery
+
+    base = git(repo, "rev-parse", "HEAD").strip()
+    (repo / "plain/cm.yaml").write_text(configmap("plain") + "---\n" + application("inner", "web"))
+    (repo / "web/cm.yaml").write_text(configmap("web", "b"))
+    git(repo, "commit", "-qam", "an Application in plain/")
+    middle = git(repo, "rev-parse", "HEAD").strip()
+    (repo / "plain/cm.yaml").write_text(configmap("plain"))
+    git(repo, "commit", "-qam", "and out again")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    paths = ["plain/cm.yaml", "web/cm.yaml"]
+    assert _mentions_discovery(repo, [base, head], "", paths) == []
+    assert _mentions_discovery(repo, [middle, head], "", paths) == ["plain/cm.yaml"]
+    assert _mentions_discovery(repo, [base, middle], "", paths) == ["plain/cm.yaml"]
+    assert _mentions_discovery(repo, [middle, middle], "", ["web/cm.yaml"]) == []

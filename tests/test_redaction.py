@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewer.redaction import (
     MASK,
@@ -77,3 +79,28 @@ def test_redactor_masks_by_name_pair_path_and_shape_and_counts() -> None:
     assert value["config"]["password"] == "pa55word", "the input is not modified"
     scrubbed = redactor.scrub("the model guessed pa55word and t0k3n-value and hidden-pw")
     assert scrubbed == f"the model guessed {MASK} and {MASK} and {MASK}"
+
+
+def _redact_every_pattern(text: str) -> tuple[str, int]:
+    """`redact_text` without its quick check: every substitution tried on every text."""
+    from reviewer.redaction import TOKEN_PATTERNS, URL_CREDENTIALS
+
+    count = 0
+    for _, pattern in TOKEN_PATTERNS:
+        text, n = pattern.subn(MASK, text)
+        count += n
+    text, n = URL_CREDENTIALS.subn(lambda m: f"{m['prefix']}:{MASK}@", text)
+    return text, count + n
+
+
+_FRAGMENTS = [
+    "ghp_", "gho_", "ghs_", "github_pat_", "glpat-", "AKIA", "ASIA", "xoxb-", "xoxe.", "eyJ", ".eyJ", "sk-",
+    "sk-proj-", "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----", "https://", "u:p@", "://",
+    "@", ":", " ", "\n", "a" * 12, "A1B2C3D4E5F6G7H8", "_-", "9" * 25, "x",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=12).map("".join))
+def test_the_quick_check_never_skips_a_credential(text: str) -> None:
+    assert redact_text(text) == _redact_every_pattern(text)

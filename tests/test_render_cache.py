@@ -189,3 +189,89 @@ def test_a_cache_that_cannot_be_written_does_not_fail_the_review(tmp_path: Path)
     report = _review(repo, cache)
     assert report.verdict == "pass" and len(report.changes) == 1
     assert cache.stats.unwritable > 0 and cache.stats.stored == 0
+
+
+def test_a_warm_review_reports_progress_for_hits_and_misses(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    (repo / "web/cm.yaml").write_text(CONFIGMAP.replace("info", "debug"))
+    (repo / "secrets/secret.yaml").write_text(SECRET.replace("s3cr3t", "n3w"))
+    git(repo, "commit", "-qam", "change")
+    _review(repo, RenderCache(tmp_path / "cache"))
+    seen: list[tuple[int, int, str]] = []
+    change = resolve_change(repo, "HEAD~1", "HEAD")
+    cache = RenderCache(tmp_path / "cache")
+    review(change, cache=cache, jobs=2, progress=lambda done, total, app: seen.append((done, total, app)))
+    assert cache.stats.hits >= 2, "web at both revisions came from the cache"
+    assert [done for done, _, _ in seen] == [1, 2, 3, 4] and {total for _, total, _ in seen} == {4}
+    assert sorted(app for _, _, app in seen) == ["argocd/secrets", "argocd/secrets", "argocd/web", "argocd/web"]
+
+
+def _key_of(listing: list[tuple[str, str, str]], directories: set[str], files: set[str], revision: str = "r1") -> str:
+    """render_key over a revision whose files are `listing` (the revision's own part of the key fixed)."""
+    from types import SimpleNamespace
+
+    from reviewer.records import App, AppSource, Destination, SyncPolicy
+    from reviewer.trees import TreeContent
+
+    app = App(
+        name="web",
+        namespace="argocd",
+        project="default",
+        sources=(AppSource("https://example.invalid/r.git", "web", "HEAD", None, None, {"path": "web"}, "repo"),),
+        destination=Destination("https://kubernetes.default.svc", "", "web"),
+        sync_policy=SyncPolicy(),
+        ignore_differences=(),
+        finalizers=(),
+        defined_in=None,
+        manifest={"kind": "Application"},
+    )
+    config = SimpleNamespace(allow_kustomize_plugins=False, allow_remote_bases=False)
+    ctx: Any = SimpleNamespace(config=config, cache_context="the revision's part", revision=revision)
+    return render_key(app, ctx, frozenset(directories), frozenset(files), TreeContent(None, listing))
+
+
+LISTING = [
+    ("base/cm.yaml", "100644", "b1"),
+    ("base/kustomization.yaml", "100644", "b2"),
+    ("web/kustomization.yaml", "100644", "w1"),
+    ("other/x.yaml", "100644", "o1"),
+]
+
+
+def test_the_key_covers_each_file_under_each_directory_and_each_named_file() -> None:
+    first = _key_of(LISTING, {"base", "web"}, {"values.yaml"})
+    assert _key_of(LISTING, {"web", "base"}, {"values.yaml"}) == first
+    assert _key_of([*LISTING, ("unrelated/y.yaml", "100644", "u")], {"base", "web"}, {"values.yaml"}) == first
+    changed = [(p, m, "b9" if p == "base/cm.yaml" else b) for p, m, b in LISTING]
+    assert _key_of(changed, {"base", "web"}, {"values.yaml"}) != first, "a blob under a directory"
+    assert _key_of([*LISTING, ("base/new.yaml", "100644", "n")], {"base", "web"}, {"values.yaml"}) != first
+    assert _key_of([*LISTING, ("values.yaml", "100644", "v")], {"base", "web"}, {"values.yaml"}) != first
+    executable = [(p, "100755" if p == "web/kustomization.yaml" else m, b) for p, m, b in LISTING]
+    assert _key_of(executable, {"base", "web"}, {"values.yaml"}) != first, "a mode"
+    assert _key_of(LISTING, {"base", "web"}, set()) != first, "a named file, even a missing one"
+    assert _key_of(LISTING, {"base"}, {"values.yaml"}) != first
+    assert _key_of(LISTING, {"base", "web"}, {"values.yaml"}, revision="r2") == first, "the commit, only if used"
+
+
+@pytest.mark.parametrize(
+    ("extra", "files", "why"),
+    [
+        ([("base/link", "120000", "l")], set(), "symlink"),
+        ([("web/link", "120000", "l")], {"web/link"}, "symlink"),
+        ([("base/lib.libsonnet", "100644", "j")], set(), "Jsonnet"),
+        ([], {"web/main.jsonnet"}, "Jsonnet"),  # named but missing: still a Jsonnet input
+    ],
+)
+def test_symlinks_and_jsonnet_among_the_inputs_make_a_render_uncacheable(
+    extra: list[tuple[str, str, str]], files: set[str], why: str
+) -> None:
+    with pytest.raises(Uncacheable, match=why):
+        _key_of([*LISTING, *extra], {"base", "web"}, files)
+
+
+def test_a_parameter_override_file_makes_the_commit_part_of_the_key() -> None:
+    for listing, files in (
+        ([*LISTING, ("web/.argocd-source-web.yaml", "100644", "p")], set()),
+        (LISTING, {"web/.argocd-source.yaml"}),
+    ):
+        assert _key_of(listing, {"base", "web"}, files) != _key_of(listing, {"base", "web"}, files, revision="r2")

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewer.errors import UsageError
 from reviewer.records import (
@@ -863,3 +865,24 @@ def test_credential_shaped_values_outside_secrets_are_masked_in_every_format() -
     text = format_report(report, "text")
     assert "GITHUB_TOKEN" in text and "postgres://app:<redacted>@db.internal:5432/app" in text
     assert "old-value" in text, "values without a credential shape are shown as they are"
+
+
+_BODY_TEXT = st.sampled_from(
+    ["plain", "ghp_" + "a" * 36, "https://user:pass@host/x", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig", "é", ""]
+)
+_BODY = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | _BODY_TEXT,
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.one_of(_BODY_TEXT, st.integers()), children, max_size=3)
+    | st.tuples(children, children),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BODY)
+def test_the_json_body_walk_redacts_as_the_masking_module_does(body: Any) -> None:
+    from reviewer.report.json_report import _jsonable, _redacted_jsonable
+    from reviewer.report.masking import redacted_strings
+
+    assert _redacted_jsonable(body) == _jsonable(redacted_strings(body))

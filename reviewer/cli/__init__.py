@@ -5,6 +5,7 @@ Exit codes: 0 pass, 1 blocking findings or failed renders, 2 usage/config error,
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -96,7 +97,18 @@ def cli() -> None:
 
 
 
+# Collections of the youngest generation, every this many allocations (CPython's default: 700).
+GC_THRESHOLD = 50_000
+
+
 def main() -> None:
+    # A review allocates millions of small objects (parsed manifests, cache entries, records) that stay
+    # alive until it ends and hold no reference cycles: with the default threshold the cyclic collector
+    # walks them over and over, for up to a third of a warm review's time, and frees nothing. The modules
+    # imported so far are moved out of its sight (gc.freeze) and it runs far less often; cycles are
+    # still collected.
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
     try:
         cli(standalone_mode=True)
     except KeyboardInterrupt:  # pragma: no cover

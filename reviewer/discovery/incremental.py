@@ -41,13 +41,22 @@ _DISCOVERY_PATTERNS = (
 )
 
 
-def _mentions_discovery(top: Path, sha: str, subdir: str, paths: Sequence[str]) -> list[str]:
-    """The paths among `paths` whose content at `sha` matches a discovery pattern (git grep: no checkout)."""
+def _mentions_discovery(top: Path, shas: Sequence[str], subdir: str, paths: Sequence[str]) -> list[str]:
+    """The paths among `paths` whose content at one of `shas` matches a discovery pattern, those of the
+    first commit first (one git grep over every commit: no checkout)."""
     prefix = f"{subdir}/" if subdir else ""
-    argv = ["git", "grep", "-l", "-E", *(a for p in _DISCOVERY_PATTERNS for a in ("-e", p)), sha, "--"]
+    argv = ["git", "grep", "-l", "-E", *(a for p in _DISCOVERY_PATTERNS for a in ("-e", p)), *shas, "--"]
     argv += [f":(literal){prefix}{p}" for p in paths]
     done = proc.run(argv, cwd=top, timeout=GIT_TIMEOUT, env=proc.scrubbed_env(), allowed=(0, 1))
-    return [line.split(":", 1)[1] for line in done.stdout.splitlines() if ":" in line]
+    hits: dict[str, list[str]] = {sha: [] for sha in shas}
+    unexpected = []  # a line not of the form `<sha>:<path>` still means a match: never dropped
+    for line in done.stdout.splitlines():
+        sha, colon, path = line.partition(":")  # a SHA holds no colon
+        if colon and sha in hits:
+            hits[sha].append(path)
+        elif line:
+            unexpected.append(line)
+    return [*unexpected, *(path for sha in shas for path in hits[sha])]
 
 
 def head_discovery_needed(
@@ -86,10 +95,9 @@ def head_discovery_needed(
     if why:
         return why
     try:
-        for sha in (base_sha, head_sha):
-            hits = _mentions_discovery(top, sha, subdir, changed)
-            if hits:
-                return f"{hits[0]} holds Argo CD documents or CRDs"
+        hits = _mentions_discovery(top, [base_sha, head_sha], subdir, changed)
+        if hits:
+            return f"{hits[0]} holds Argo CD documents or CRDs"
     except ToolError as exc:
         return f"cannot read the changed files: {exc}"
     return None

@@ -24,7 +24,7 @@ from ..records import App, AppSource, Destination, Discovery, Location, SyncPoli
 from ..rendering.cache import Uncacheable, is_plain, pack, result_data, result_from_data, tool_fingerprint, unpack
 from ..selection import Inputs
 
-SCHEMA = 2
+SCHEMA = 3  # 3: the renders of parents in the render cache's entry format 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +57,40 @@ def _location(location: Location | None) -> list[Any] | None:
     return [location.file, location.line] if location else None
 
 
-def _location_in(data: list[Any] | None) -> Location | None:
-    return Location(data[0], data[1]) if data else None
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise ValueError("not a string")
+    return value
+
+
+def _maybe_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _flag(value: Any) -> bool:
+    if type(value) is not bool:
+        raise ValueError("not a boolean")
+    return value
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise ValueError("not a mapping")
+    return value
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if type(value) is not list or not all(type(item) is str for item in value):
+        raise ValueError("not a list of strings")
+    return tuple(value)
+
+
+def _location_in(data: Any) -> Location | None:
+    if data is None:
+        return None
+    if type(data) is not list or len(data) != 2 or (data[1] is not None and type(data[1]) is not int):
+        raise ValueError("not a location")
+    return Location(_text(data[0]), data[1])
 
 
 def _app_out(app: App) -> dict[str, Any]:
@@ -84,27 +116,51 @@ def _app_out(app: App) -> dict[str, Any]:
     }
 
 
-def _app_in(data: Mapping[str, Any]) -> App:
-    automated, prune, self_heal, allow_empty, options = data["sync"]
-    return App(
-        name=data["name"],
-        namespace=data["namespace"],
-        project=data["project"],
-        sources=tuple(
-            AppSource(repo_url=s[0], path=s[1], target_revision=s[2], chart=s[3], ref=s[4], spec=s[5], origin=s[6])
-            for s in data["sources"]
-        ),
-        destination=Destination(*data["destination"]),
-        sync_policy=SyncPolicy(automated, prune, self_heal, allow_empty, tuple(options)),
-        ignore_differences=tuple(data["ignore"]),
-        finalizers=tuple(data["finalizers"]),
-        defined_in=_location_in(data["definedIn"]),
-        manifest=data["manifest"],
-        parent=data["parent"],
-        generator=data["generator"],
-        control_plane=data["controlPlane"],
-        multi_source=data["multiSource"],
+def _source_in(data: Any) -> AppSource:
+    if type(data) is not list or len(data) != 7:
+        raise ValueError("not an app source")
+    repo_url, path, revision, chart, ref, spec, origin = data
+    return AppSource(
+        repo_url=_text(repo_url),
+        path=_maybe_text(path),
+        target_revision=_text(revision),
+        chart=_maybe_text(chart),
+        ref=_maybe_text(ref),
+        spec=_mapping(spec),
+        origin=_text(origin),
     )
+
+
+def _app_in(data: Any) -> App:
+    """One app of a snapshot, every field checked: the cache may have been restored from elsewhere, so a
+    wrong type makes the snapshot damaged (a miss), never a wrong app."""
+    data = _mapping(data)
+    automated, prune, self_heal, allow_empty, options = data["sync"]
+    server, name, namespace = data["destination"]
+    ignore = data["ignore"]
+    if type(ignore) is not list or type(data["sources"]) is not list:
+        raise ValueError("not an app")
+    return App(
+        name=_text(data["name"]),
+        namespace=_text(data["namespace"]),
+        project=_text(data["project"]),
+        sources=tuple([_source_in(s) for s in data["sources"]]),
+        destination=Destination(_text(server), _text(name), _text(namespace)),
+        sync_policy=SyncPolicy(_flag(automated), _flag(prune), _flag(self_heal), _flag(allow_empty), _texts(options)),
+        ignore_differences=tuple([_mapping(rule) for rule in ignore]),
+        finalizers=_texts(data["finalizers"]),
+        defined_in=_location_in(data["definedIn"]),
+        manifest=_mapping(data["manifest"]),
+        parent=_maybe_text(data["parent"]),
+        generator=_maybe_text(data["generator"]),
+        control_plane=_text(data["controlPlane"]),
+        multi_source=_flag(data["multiSource"]),
+    )
+
+
+def _inputs_in(data: Any) -> Inputs:
+    directories, files, certain = data
+    return Inputs(frozenset(_texts(directories)), frozenset(_texts(files)), _flag(certain))
 
 
 def encode(snapshot: Snapshot) -> bytes:
@@ -131,18 +187,24 @@ def encode(snapshot: Snapshot) -> bytes:
 
 
 def decode(blob: bytes) -> Snapshot:
+    """The snapshot an entry holds; ValueError (or KeyError, TypeError) when it is damaged."""
     data = unpack(blob, SCHEMA)
+    renders, inputs, unrendered = data["renders"], data["inputs"], data["unrendered"]
+    if type(renders) is not dict or type(inputs) is not dict or type(unrendered) is not list:
+        raise ValueError("not a snapshot")
+    if type(data["apps"]) is not list or type(data["crds"]) is not list:
+        raise ValueError("not a snapshot")
     discovery = Discovery(
-        apps=tuple(_app_in(a) for a in data["apps"]),
-        unrendered=tuple(Unrendered(w, r, _location_in(loc)) for w, r, loc in data["unrendered"]),
-        warnings=tuple(data["warnings"]),
-        renders={app_id: result_from_data(r) for app_id, r in data["renders"].items()},
+        apps=tuple([_app_in(a) for a in data["apps"]]),
+        unrendered=tuple(Unrendered(_text(w), _text(r), _location_in(loc)) for w, r, loc in unrendered),
+        warnings=_texts(data["warnings"]),
+        renders={app_id: result_from_data(_mapping(r)) for app_id, r in renders.items()},
     )
     return Snapshot(
         discovery=discovery,
-        crds=tuple(data["crds"]),
-        escaping_symlinks=tuple(data["escaping"]),
-        inputs={i: Inputs(frozenset(d), frozenset(f), bool(c)) for i, (d, f, c) in data["inputs"].items()},
-        appsets=bool(data["appsets"]),
-        revision=str(data["revision"]),
+        crds=tuple([_mapping(crd) for crd in data["crds"]]),
+        escaping_symlinks=_texts(data["escaping"]),
+        inputs={app_id: _inputs_in(i) for app_id, i in inputs.items()},
+        appsets=_flag(data["appsets"]),
+        revision=_text(data["revision"]),
     )

@@ -38,12 +38,15 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
+import sys
+import weakref
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata, resources
+from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,9 +58,12 @@ from ..trees import SYMLINK_MODE, TreeContent
 from .context import RenderContext
 
 T = TypeVar("T")
-SCHEMA = 1
+SCHEMA = 2
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
+# An entry bigger than this once decompressed is damaged (or hostile): a miss, never a memory blow-up.
+MAX_ENTRY_BYTES = 512 * 1024 * 1024
 _REVISION_VARIABLES = "ARGOCD_APP_REVISION"
+_JSONNET = (".jsonnet", ".libsonnet")
 _OVERRIDE_FILES = ".argocd-source"
 
 
@@ -102,24 +108,55 @@ def _binary(name: str) -> list[Any]:
     return [name, real, stat.st_size, stat.st_mtime_ns]
 
 
-def _package_version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return ""
+def _project(name: str) -> str:
+    """A distribution's name as its metadata directory spells it (PEP 503 normalised, then `_`)."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+@cache
+def _installed() -> dict[str, str]:
+    """project -> the metadata directory (`*.dist-info`, or a legacy `*.egg-info`) of the distribution
+    that imports would find first, by walking `sys.path` as `importlib.metadata` does, without its
+    import (email, zipfile, csv: more than a warm review's cache lookups)."""
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for dirname in names:
+            if dirname.endswith((".dist-info", ".egg-info")):
+                found.setdefault(_project(dirname.rpartition(".")[0].partition("-")[0]), os.path.join(entry, dirname))
+    return found
+
+
+def _distribution(name: str) -> list[Any]:
+    """An installed distribution identified without importing it: its metadata directory (name and
+    version) and the size and modification time of its file list, which every (re)install rewrites."""
+    where = _installed().get(_project(name))
+    if where is None:
+        return [name, None]
+    for listing in ("RECORD", "PKG-INFO", "SOURCES.txt"):
+        try:
+            stat = os.stat(os.path.join(where, listing))
+        except OSError:
+            continue
+        return [name, os.path.basename(where), listing, stat.st_size, stat.st_mtime_ns]
+    return [name, os.path.basename(where)]
 
 
 @cache
 def tool_fingerprint() -> str:
     """The tools a render may run, identified without running them (a `kubectl version` costs more than
-    a cache hit): the binaries by path, size and modification time, the in-process engines by version."""
+    a cache hit): the binaries by path, size and modification time, the in-process engines by their
+    installed distribution."""
     tools = [
         _binary("kustomize"),
         _binary("kubectl"),
         _binary("helm"),
-        ["helm-python-sdk", _package_version("helm-python-sdk")],
-        ["gojsonnet", _package_version("gojsonnet")],
-        ["PyYAML", _package_version("PyYAML")],
+        _distribution("helm-python-sdk"),
+        _distribution("gojsonnet"),
+        _distribution("PyYAML"),
         ["code", code_fingerprint()],
     ]
     return hashlib.sha256(json.dumps(tools).encode()).hexdigest()
@@ -160,38 +197,97 @@ def _app_part(app: App) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Directory:
+    """What the files under one directory add to a render key, worked out once per revision: many
+    apps read the same bases and charts."""
+
+    digest: str  # of every (path, mode, blob id) under it
+    symlink: str | None  # a symlink under it, if any
+    jsonnet: str | None  # a Jsonnet file under it, if any
+    override: bool  # a parameter override file (.argocd-source*) is under it
+
+
+# TreeContent id -> (a weak reference to it, its directories' parts). Looked up by id, a plain dict read,
+# for every app a review renders; the weak reference's callback drops the entry with the content.
+_DIRECTORIES: dict[int, tuple[weakref.ref[TreeContent], dict[str, _Directory]]] = {}
+
+
+def _directories(content: TreeContent) -> dict[str, _Directory]:
+    ident = id(content)
+    known = _DIRECTORIES.get(ident)
+    if known is not None and known[0]() is content:
+        return known[1]
+    parts: dict[str, _Directory] = {}
+
+    def forget(_: weakref.ref[TreeContent]) -> None:
+        _DIRECTORIES.pop(ident, None)
+
+    _DIRECTORIES[ident] = (weakref.ref(content, forget), parts)
+    return parts
+
+
+def _directory(content: TreeContent, known: dict[str, _Directory], directory: str) -> _Directory:
+    found = known.get(directory)
+    if found is None:  # two render threads may both work it out: the same value either way
+        entries = content.under(directory)
+        digest = hashlib.sha256()
+        for path, mode, blob in entries:  # by path; NUL cannot occur in a path
+            digest.update(f"{path}\0{mode}\0{blob}\n".encode())
+        found = _Directory(
+            digest=digest.hexdigest(),
+            symlink=next((path for path, mode, _ in entries if mode == SYMLINK_MODE), None),
+            jsonnet=next((path for path, _, _ in entries if path.endswith(_JSONNET)), None),
+            override=any(_OVERRIDE_FILES in path for path, _, _ in entries),
+        )
+        known[directory] = found
+    return found
+
+
 def render_key(
     app: App, ctx: RenderContext, directories: frozenset[str], files: frozenset[str], content: TreeContent
 ) -> str:
     """The cache key of `app`'s render at the revision of `ctx` (its inputs as selection computes them).
-    Raises Uncacheable when the render depends on something the key cannot cover."""
+    Raises Uncacheable when the render depends on something the key cannot cover.
+
+    Each directory contributes its name and a digest of everything under it (worked out once per
+    revision), each file its path, mode and blob id (empty for a missing file: its absence is part of
+    the key too)."""
     config = ctx.config
     if config.allow_kustomize_plugins or config.allow_remote_bases:
         raise Uncacheable("plugins or remote bases are allowed: a render may read outside the repository")
     for source in app.sources:
         if source.origin == "chart" and not _exact_version(source.target_revision):
             raise Uncacheable(f"chart {source.chart} has no exact version")
-    inputs: list[tuple[str, str, str]] = []
-    for directory in sorted(directories):
-        inputs.extend(content.under(directory))
+    known = _directories(content)
+    ordered = sorted(directories)
+    parts = [_directory(content, known, directory) for directory in ordered]
+    symlink = jsonnet = override = False
+    for part in parts:
+        symlink = symlink or part.symlink is not None
+        jsonnet = jsonnet or part.jsonnet is not None
+        override = override or part.override
+    named: list[tuple[str, str, str]] = []
     for file in sorted(files):
         found = content.file(file)
-        if found is not None:  # a missing file is part of the key too: its absence
-            inputs.append((file, *found))
-        else:
-            inputs.append((file, "", ""))
-    if any(mode == SYMLINK_MODE for _, mode, _ in inputs):
+        named.append((file, *found) if found is not None else (file, "", ""))  # absent: part of the key too
+        symlink = symlink or (found is not None and found[0] == SYMLINK_MODE)
+        jsonnet = jsonnet or file.endswith(_JSONNET)
+        override = override or _OVERRIDE_FILES in file
+    if symlink:
         raise Uncacheable("a symlink is among its inputs")
-    if any(path.endswith((".jsonnet", ".libsonnet")) for path, _, _ in inputs):
+    if jsonnet:
         raise Uncacheable("Jsonnet imports may read files outside the app's inputs")
     app_text = json.dumps(_app_part(app), sort_keys=True, default=str)
-    uses_revision = _REVISION_VARIABLES in app_text or any(_OVERRIDE_FILES in path for path, _, _ in inputs)
+    uses_revision = override or _REVISION_VARIABLES in app_text
     if ctx.cache_context is None:  # the same for every app of the revision: serialised once
         ctx.cache_context = json.dumps(_context_part(ctx), sort_keys=True, default=str)
     digest = hashlib.sha256(f"render\0{SCHEMA}\0{tool_fingerprint()}\0{ctx.cache_context}\0".encode())
     digest.update(f"{ctx.revision if uses_revision else ''}\0{app_text}\0".encode())
-    for path, mode, blob in sorted(set(inputs)):  # NUL cannot occur in a path
-        digest.update(f"{path}\0{mode}\0{blob}\n".encode())
+    for directory, part in zip(ordered, parts, strict=True):
+        digest.update(f"d\0{directory}\0{part.digest}\n".encode())
+    for path, mode, blob in named:
+        digest.update(f"f\0{path}\0{mode}\0{blob}\n".encode())
     return digest.hexdigest()
 
 
@@ -213,25 +309,62 @@ def _plain(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float)
 
 
-def _resource_out(r: Resource) -> list[Any]:
+def _resource_out(r: Resource, app: str) -> list[Any]:
     if not _plain(r.body):
         raise Uncacheable(f"{r.key} has values JSON cannot carry unchanged")
     location = [r.location.file, r.location.line] if r.location else None
-    key = [r.key.group, r.key.kind, r.key.namespace, r.key.name]
-    return [key, r.api_version, r.body, r.app, location, r.sync_wave, list(r.hook_phases), list(r.sync_options)]
+    key = r.key
+    return [
+        key.group,
+        key.kind,
+        key.namespace,
+        key.name,
+        r.api_version,
+        r.body,
+        location,
+        r.sync_wave,
+        list(r.hook_phases),
+        list(r.sync_options),
+        None if r.app == app else r.app,  # almost always the render's own app: not repeated
+    ]
 
 
-def _resource_in(data: list[Any]) -> Resource:
-    key, api_version, body, app, location, wave, hooks, options = data
+def _strings(value: Any) -> tuple[str, ...]:
+    if value == [] and type(value) is list:  # most resources: no hook, no sync option
+        return ()
+    if type(value) is not list or not all(type(item) is str for item in value):
+        raise ValueError("not a list of strings")
+    return tuple(value)
+
+
+def _resource_in(row: Any, app: str) -> Resource:
+    """One resource of an entry, every field checked: an entry comes from a directory that a CI cache
+    may have restored, so a wrong type is a damaged entry (a miss), never a wrong record."""
+    if type(row) is not list or len(row) != 11:
+        raise ValueError("not a resource row")
+    group, kind, namespace, name, api_version, body, location, wave, hooks, options, owner = row
+    if not (type(group) is str and type(kind) is str and type(namespace) is str and type(name) is str):
+        raise ValueError("not a resource key")
+    if type(api_version) is not str or type(body) is not dict or type(wave) is not int:
+        raise ValueError("not a resource")
+    if location is not None:
+        if type(location) is not list or len(location) != 2 or type(location[0]) is not str:
+            raise ValueError("not a location")
+        line = location[1]
+        if line is not None and type(line) is not int:
+            raise ValueError("not a line number")
+        location = Location(location[0], line)
+    if owner is not None and type(owner) is not str:
+        raise ValueError("not an app id")
     return Resource(
-        key=ResourceKey(*key),
-        api_version=api_version,
-        body=body,
-        app=app,
-        location=Location(location[0], location[1]) if location else None,
-        sync_wave=wave,
-        hook_phases=tuple(hooks),
-        sync_options=tuple(options),
+        ResourceKey(group, kind, namespace, name),
+        api_version,
+        body,
+        app if owner is None else owner,
+        location,
+        wave,
+        _strings(hooks),
+        _strings(options),
     )
 
 
@@ -245,9 +378,14 @@ def pack(data: Any) -> bytes:
     return zlib.compress(json.dumps(data, separators=(",", ":"), allow_nan=False).encode(), 1)
 
 
-def unpack(blob: bytes, schema: int) -> Any:
-    data = json.loads(zlib.decompress(blob))
-    if not isinstance(data, Mapping) or data.get("schema") != schema:
+def unpack(blob: bytes, schema: int) -> dict[str, Any]:
+    """The entry's data; ValueError when it is not an entry of this schema (or too big to be one)."""
+    inflate = zlib.decompressobj()
+    text = inflate.decompress(blob, MAX_ENTRY_BYTES)
+    if inflate.unconsumed_tail or not inflate.eof:
+        raise ValueError("a truncated or oversized entry")
+    data = json.loads(text)
+    if type(data) is not dict or data.get("schema") != schema:
         raise ValueError("not a cache entry of this version")
     return data
 
@@ -261,8 +399,8 @@ def result_data(result: RenderResult) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "app": result.app,
-        "resources": [_resource_out(r) for r in result.resources],
-        "hooks": [_resource_out(r) for r in result.hooks],
+        "resources": [_resource_out(r, result.app) for r in result.resources],
+        "hooks": [_resource_out(r, result.app) for r in result.hooks],
         "warnings": list(result.warnings),
         "sourceTypes": list(result.source_types),
     }
@@ -274,16 +412,20 @@ def encode(result: RenderResult) -> bytes:
 
 
 def decode(blob: bytes) -> RenderResult:
+    """The render an entry holds; ValueError (or TypeError) when it is damaged or from another version."""
     return result_from_data(unpack(blob, SCHEMA))
 
 
 def result_from_data(data: Mapping[str, Any]) -> RenderResult:
+    app, resources, hooks = data["app"], data["resources"], data["hooks"]
+    if type(app) is not str or type(resources) is not list or type(hooks) is not list:
+        raise ValueError("not a render")
     return RenderResult(
-        app=data["app"],
-        resources=tuple(_resource_in(r) for r in data["resources"]),
-        hooks=tuple(_resource_in(r) for r in data["hooks"]),
-        warnings=tuple(data["warnings"]),
-        source_types=tuple(data["sourceTypes"]),
+        app=app,
+        resources=tuple([_resource_in(r, app) for r in resources]),
+        hooks=tuple([_resource_in(r, app) for r in hooks]),
+        warnings=_strings(data["warnings"]),
+        source_types=_strings(data["sourceTypes"]),
     )
 
 
@@ -303,22 +445,28 @@ class RenderCache:
         self.directory = directory / "renders"
         self.max_bytes = max_bytes
         self.stats = CacheStats()
+        self._root = os.fspath(self.directory)
+
+    def _file(self, key: str) -> str:
+        return os.path.join(self._root, key[:2], f"{key}.json.z")  # a warm review reads thousands
 
     def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json.z"
+        return Path(self._file(key))
 
     def read(self, key: str, decoder: Callable[[bytes], T]) -> T | None:
         """The entry `key` decoded, or None (missing, from another version, or damaged: it is removed)."""
-        path = self._path(key)
+        path = self._file(key)
         try:
-            blob = path.read_bytes()
+            with open(path, "rb") as file:
+                blob = file.read()
         except OSError:
             self.stats.misses += 1
             return None
         try:
             value = decoder(blob)
-        except (ValueError, KeyError, TypeError, IndexError, zlib.error):
-            path.unlink(missing_ok=True)
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, zlib.error):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
             self.stats.misses += 1
             return None
         with contextlib.suppress(OSError):
@@ -330,7 +478,7 @@ class RenderCache:
         """Store `encoder()` under `key`, unless it raises Uncacheable."""
         try:
             blob = encoder()
-        except Uncacheable:
+        except (Uncacheable, ValueError):  # ValueError: a float JSON cannot write (NaN, infinity)
             self.stats.uncacheable += 1
             return False
         path = self._path(key)

@@ -25,11 +25,11 @@ Choices made here, and why:
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from ..config import CONFIG_FILE
 from ..records import Finding, Location, Report
+from .json_text import dumps_indented
 from .options import FormatOptions
 from .summary import ordered_findings, show_bidi_controls
 
@@ -105,4 +105,4 @@ def codequality_issues(report: Report, options: FormatOptions | None = None) -> 
 
 def format_codequality(report: Report, options: FormatOptions) -> str:
     """The Code Quality artifact (`artifacts: reports: codequality:`): a JSON array, `[]` when clean."""
-    return json.dumps(codequality_issues(report, options), indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(codequality_issues(report, options)) + "\n"

@@ -13,7 +13,6 @@ YAML diff shows them, the apps' definitions (without their raw manifests), evide
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -31,7 +30,9 @@ from ..records import (
     Resource,
     ResourceKey,
 )
-from .masking import changed_secret_keys, masked_body, masked_delta
+from ..redaction import mask_secret_values, redact_text
+from .json_text import dumps_indented
+from .masking import changed_secret_keys, is_secret_key, masked_body, masked_delta
 from .options import FormatOptions
 from .summary import ordered_findings, source_location
 
@@ -49,6 +50,18 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def _redacted_jsonable(value: Any) -> Any:
+    """`_jsonable(redacted_strings(value))` in one walk instead of two (the bodies of every change go
+    through it): strings in mappings and lists redacted, then plain JSON values as `_jsonable` makes."""
+    if isinstance(value, str):
+        return redact_text(value)[0]
+    if isinstance(value, Mapping):
+        return {str(key): _redacted_jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted_jsonable(item) for item in value]
+    return _jsonable(value)  # redacted_strings leaves anything else as it is
 
 
 def _resource(key: ResourceKey | None) -> dict[str, str] | None:
@@ -142,7 +155,9 @@ def _side(resource: Resource | None, changed: frozenset[tuple[str, str]] = froze
         "syncWave": resource.sync_wave,
         "hookPhases": list(resource.hook_phases),
         "syncOptions": list(resource.sync_options),
-        "body": _jsonable(masked_body(resource, changed)),
+        "body": _jsonable(masked_body(resource, changed))
+        if is_secret_key(resource.key)
+        else _redacted_jsonable(mask_secret_values(resource.body)),  # masked_body's other branch
     }
 
 
@@ -250,4 +265,4 @@ def report_document(report: Report) -> dict[str, Any]:
 def format_json(report: Report, options: FormatOptions) -> str:
     """The JSON contract. Options do not change it: a program reading it gets the same shape always."""
     del options
-    return json.dumps(report_document(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(report_document(report)) + "\n"

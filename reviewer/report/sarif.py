@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
 from typing import Any
 
 from .. import __version__
 from ..records import Finding, Report
+from .json_text import dumps_indented
 from .locations import FindingLocator, repo_path
 from .options import FormatOptions
 from .summary import ordered_findings
@@ -151,4 +151,4 @@ def sarif_document(report: Report, options: FormatOptions) -> dict[str, Any]:
 
 def format_sarif(report: Report, options: FormatOptions) -> str:
     """The SARIF 2.1.0 log (see the module docstring)."""
-    return json.dumps(sarif_document(report, options), indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(sarif_document(report, options)) + "\n"

@@ -1,0 +1,237 @@
+"""Cache entries are untrusted input (the cache directory may come from a CI cache): a render entry or
+a revision snapshot decodes to exactly what was stored, and anything else in its place, whatever its
+shape, is a miss that is removed, never a crash and never a wrong record."""
+
+from __future__ import annotations
+
+import copy
+import json
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reviewer.discovery import snapshot
+from reviewer.records import (
+    App,
+    AppSource,
+    Destination,
+    Discovery,
+    Location,
+    RenderResult,
+    Resource,
+    ResourceKey,
+    SyncPolicy,
+    Unrendered,
+)
+from reviewer.rendering import cache
+from reviewer.rendering.cache import RenderCache, decode, encode, pack, result_data
+from reviewer.selection import Inputs
+
+
+def _resource(name: str, app: str = "argocd/web", **fields: Any) -> Resource:
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"n": 1.5, "l": [None]}}
+    return Resource(ResourceKey("", "ConfigMap", "demo", name), "v1", body, app, **fields)
+
+
+RENDER = RenderResult(
+    "argocd/web",
+    resources=(
+        _resource("plain"),
+        _resource("located", location=Location("web/cm.yaml", 3), sync_wave=-2, sync_options=("Prune=false",)),
+        _resource("no-line", location=Location("web/cm.yaml")),
+        _resource("other-app", app="argocd/other"),
+    ),
+    hooks=(_resource("hook", hook_phases=("PreSync", "PostSync")),),
+    warnings=("a warning",),
+    source_types=("kustomize",),
+)
+
+
+def test_a_render_entry_decodes_to_the_same_render() -> None:
+    assert decode(encode(RENDER)) == RENDER
+
+
+def _data() -> dict[str, Any]:
+    return copy.deepcopy(result_data(RENDER))
+
+
+def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], Any]:
+    def mutate(data: dict[str, Any]) -> Any:
+        target = data
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+        return data
+
+    return mutate
+
+
+RENDER_DAMAGE: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "another schema": _set(("schema",), 1),
+    "not a mapping": lambda data: [data],
+    "no resources": lambda data: {k: v for k, v in data.items() if k != "resources"},
+    "resources not a list": _set(("resources",), {"a": 1}),
+    "a row too short": lambda data: _set(("resources", 0), data["resources"][0][:-1])(data),
+    "a row not a list": _set(("resources", 0), "row"),
+    "a kind that is a number": _set(("resources", 0, 1), 7),
+    "a namespace that is null": _set(("resources", 0, 2), None),
+    "an apiVersion that is a list": _set(("resources", 0, 4), ["v1"]),
+    "a body that is a list": _set(("resources", 0, 5), [1, 2]),
+    "a body that is a string": _set(("resources", 0, 5), "kind: ConfigMap"),
+    "a location that is a string": _set(("resources", 1, 6), "web/cm.yaml"),
+    "a location of one item": _set(("resources", 1, 6), ["web/cm.yaml"]),
+    "a line that is a string": _set(("resources", 1, 6, 1), "3"),
+    "a wave that is a string": _set(("resources", 1, 7), "-2"),
+    "a wave that is a float": _set(("resources", 1, 7), 1.5),
+    "a wave that is a boolean": _set(("resources", 1, 7), True),
+    "hooks that are a string": _set(("hooks", 0, 8), "PreSync"),
+    "hook phases that are numbers": _set(("hooks", 0, 8), [1]),
+    "sync options that are a mapping": _set(("resources", 1, 9), {"Prune": "false"}),
+    "an owner that is a number": _set(("resources", 3, 10), 5),
+    "warnings that are a string": _set(("warnings",), "w"),
+    "an app that is null": _set(("app",), None),
+    "source types that hold null": _set(("sourceTypes",), [None]),
+}
+
+
+@pytest.mark.parametrize("damage", RENDER_DAMAGE, ids=list(RENDER_DAMAGE))
+def test_a_render_entry_of_the_wrong_shape_is_a_miss_and_is_removed(tmp_path: Path, damage: str) -> None:
+    store = RenderCache(tmp_path)
+    key = "e" * 64
+    assert store.put(key, RENDER)
+    store._path(key).write_bytes(pack(RENDER_DAMAGE[damage](_data())))
+    assert store.get(key) is None
+    assert not store._path(key).exists()
+    assert store.stats.misses == 1 and store.stats.hits == 0
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b"",
+        b"not zlib at all",
+        zlib.compress(b"{not json"),
+        zlib.compress(b"[" * 100_000 + b"]" * 100_000),  # deeper than the parser's recursion limit
+        zlib.compress(json.dumps({"schema": cache.SCHEMA}).encode())[:-3],  # truncated
+        zlib.compress(b"null"),
+        zlib.compress(b'"a string"'),
+    ],
+    ids=["empty", "not zlib", "not json", "deep nesting", "truncated", "null", "a string"],
+)
+def test_bytes_that_are_no_entry_are_a_miss(tmp_path: Path, blob: bytes) -> None:
+    store = RenderCache(tmp_path)
+    key = "f" * 64
+    assert store.put(key, RENDER)
+    store._path(key).write_bytes(blob)
+    assert store.get(key) is None
+    assert not store._path(key).exists()
+
+
+def test_an_entry_that_inflates_past_the_bound_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = RenderCache(tmp_path)
+    key = "a" * 64
+    assert store.put(key, RENDER)
+    size = len(zlib.decompress(store._path(key).read_bytes()))
+    monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", size - 1)
+    assert store.get(key) is None
+    monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", size)
+    assert store.put(key, RENDER)
+    assert store.get(key) == RENDER
+
+
+def test_a_render_with_a_value_json_cannot_write_is_not_stored(tmp_path: Path) -> None:
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "nan"}, "data": {"x": float("nan")}}
+    render = RenderResult("argocd/web", resources=(Resource(ResourceKey("", "ConfigMap", "", "nan"), "v1", body, "a"),))
+    store = RenderCache(tmp_path)
+    assert not store.put("b" * 64, render)
+    assert store.stats.uncacheable == 1
+
+
+def _app(name: str, **fields: Any) -> App:
+    manifest = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": {"name": name}}
+    return App(
+        name=name,
+        namespace="argocd",
+        project="default",
+        sources=(AppSource("https://example.invalid/r.git", name, "HEAD", None, None, {"path": name}, "repo"),),
+        destination=Destination("https://kubernetes.default.svc", "", name),
+        sync_policy=SyncPolicy(True, True, False, False, ("CreateNamespace=true",)),
+        ignore_differences=({"kind": "Deployment", "jsonPointers": ["/spec/replicas"]},),
+        finalizers=("resources-finalizer.argocd.argoproj.io",),
+        defined_in=Location(f"apps/{name}.yaml", 1),
+        manifest=manifest,
+        **fields,
+    )
+
+
+SNAPSHOT = snapshot.Snapshot(
+    discovery=Discovery(
+        apps=(
+            _app("root"),
+            _app("web", parent="argocd/root"),
+            _app("chart", generator="appset/list", control_plane="cp", multi_source=True),
+        ),
+        unrendered=(Unrendered("apps/x.yaml", "a plugin", Location("apps/x.yaml", 2)), Unrendered("y", "external")),
+        warnings=("w",),
+        renders={"argocd/root": RENDER},
+    ),
+    crds=({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition"},),
+    escaping_symlinks=("link",),
+    inputs={
+        "argocd/web": Inputs(frozenset({"web"}), frozenset({"values.yaml"}), True),
+        "argocd/root": Inputs(frozenset(), frozenset(), False),
+    },
+    appsets=True,
+    revision="a" * 40,
+)
+
+
+def test_a_snapshot_decodes_to_the_same_snapshot() -> None:
+    assert snapshot.decode(snapshot.encode(SNAPSHOT)) == SNAPSHOT
+
+
+def _snapshot_data() -> dict[str, Any]:
+    data = json.loads(zlib.decompress(snapshot.encode(SNAPSHOT)))
+    assert isinstance(data, dict)
+    return data
+
+
+SNAPSHOT_DAMAGE: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "the previous schema": _set(("schema",), snapshot.SCHEMA - 1),
+    "apps not a list": _set(("apps",), {"web": {}}),
+    "an app that is a list": _set(("apps", 0), ["root"]),
+    "a name that is a number": _set(("apps", 0, "name"), 1),
+    "a path that is a number": _set(("apps", 0, "sources", 0, 1), 3),
+    "a source spec that is a list": _set(("apps", 0, "sources", 0, 5), []),
+    "a source of six fields": _set(("apps", 0, "sources", 0), ["a", "b", "c", None, None, {}]),
+    "a destination of two": _set(("apps", 0, "destination"), ["a", "b"]),
+    "automated as a string": _set(("apps", 0, "sync", 0), "true"),
+    "sync options as a string": _set(("apps", 0, "sync", 4), "CreateNamespace=true"),
+    "an ignore rule that is a string": _set(("apps", 0, "ignore"), ["/spec"]),
+    "a manifest that is a list": _set(("apps", 0, "manifest"), []),
+    "a parent that is a number": _set(("apps", 1, "parent"), 0),
+    "multiSource as a number": _set(("apps", 2, "multiSource"), 1),
+    "a definition line that is a string": _set(("apps", 0, "definedIn", 1), "1"),
+    "a damaged parent render": _set(("renders", "argocd/root", "resources", 0, 5), "body"),
+    "renders as a list": _set(("renders",), []),
+    "a CRD that is a string": _set(("crds", 0), "crd"),
+    "inputs with a certainty that is a string": _set(("inputs", "argocd/web", 2), "yes"),
+    "inputs with directories that are a string": _set(("inputs", "argocd/web", 0), "web"),
+    "an unrendered item of two": _set(("unrendered", 0), ["a", "b"]),
+    "appsets as a string": _set(("appsets",), "false"),
+    "a revision that is null": _set(("revision",), None),
+}
+
+
+@pytest.mark.parametrize("damage", SNAPSHOT_DAMAGE, ids=list(SNAPSHOT_DAMAGE))
+def test_a_snapshot_of_the_wrong_shape_is_a_miss_and_is_removed(tmp_path: Path, damage: str) -> None:
+    store = RenderCache(tmp_path)
+    key = "c" * 64
+    assert store.write(key, lambda: snapshot.encode(SNAPSHOT))
+    assert store.read(key, snapshot.decode) == SNAPSHOT
+    store._path(key).write_bytes(pack(SNAPSHOT_DAMAGE[damage](_snapshot_data())))
+    assert store.read(key, snapshot.decode) is None
+    assert not store._path(key).exists()
