@@ -31,7 +31,7 @@ from .rendering.helm import helm_version
 from .rendering.kustomize import kustomize_version
 from .revision import RevisionView, default_jobs, open_revision
 from .selection import Selection, select_apps
-from .trees import WORKTREE, TreeContent
+from .trees import WORKTREE, Checkouts, TreeContent
 
 Progress = Callable[[int, int, str], None]
 
@@ -182,10 +182,18 @@ def review(
     versions = versions_pool.submit(cache.tool_versions if cache else lambda ask: ask(), tool_versions)
     versions_pool.shutdown(wait=False)
     with ExitStack() as stack:
+        checkouts = stack.enter_context(Checkouts())
         with clock.stage("discover base"):
             base = stack.enter_context(
                 open_revision(
-                    change.repo, change.base, config_path=config_path, offline=offline, jobs=workers, cache=cache
+                    change.repo,
+                    change.base,
+                    config_path=config_path,
+                    offline=offline,
+                    jobs=workers,
+                    cache=cache,
+                    checkouts=checkouts,
+                    prefetch=change.head,
                 )
             )
         with clock.stage("discover head"):
@@ -203,6 +211,7 @@ def review(
                     cache=cache,
                     reuse=reuse,
                     content=head_content,
+                    checkouts=checkouts,
                 )
             )
         if CONFIG_FILE in change.changed_paths and config_path is None:
