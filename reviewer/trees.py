@@ -35,12 +35,17 @@ def resolved(path: Path) -> Path:
     no symlinks: there every component is a real directory, so resolving is normalising. Discovery,
     selection and rendering resolve tens of thousands of paths in a large repo; each `resolve()` is an
     lstat per component."""
-    text = os.fspath(path)
-    text = os.path.normpath(text if os.path.isabs(text) else os.path.join(os.getcwd(), text))
+    return Path(resolved_text(os.fspath(path)))
+
+
+def resolved_text(path: str) -> str:
+    """`resolved` for a path given and returned as a string: inside a private checkout without symlinks
+    (where discovery spends its time) no `Path` object is made."""
+    text = os.path.normpath(path if os.path.isabs(path) else os.path.join(os.getcwd(), path))
     for checkout in _PLAIN_CHECKOUTS:
         if text == checkout or text.startswith(checkout + "/"):
-            return Path(text)
-    return path.resolve()
+            return text
+    return os.fspath(Path(path).resolve())
 
 
 SYMLINK_MODE = "120000"
