@@ -359,11 +359,11 @@ class Checkouts:
     """The private trees of one review: each made on first use, or ahead of it in the background
     (`prefetch`). A checkout is mostly git's work in subprocesses, so one started early runs on another
     core while this process discovers the other revision. Closing waits for a checkout still under way,
-    then deletes every tree."""
+    then deletes the trees side by side (deleting is mostly the kernel's work)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._stack = ExitStack()
+        self._stacks: list[ExitStack] = []  # one per checkout
         self._ahead: dict[tuple[str, str], Checkout] = {}  # prefetched, not yet handed out
         self._pending: list[threading.Thread] = []
 
@@ -375,7 +375,7 @@ class Checkouts:
             if found is not None:
                 found.label = label or found.label
                 return found
-            return Checkout(path, sha, self._stack.enter_context(ExitStack()), label=label)
+            return Checkout(path, sha, self._new_stack(), label=label)
 
     def prefetch(self, path: Path, sha: str) -> None:
         """Start checking out `sha` in the background for a later `checkout`. A failure is not reported
@@ -384,7 +384,7 @@ class Checkouts:
         with self._lock:
             if key in self._ahead:
                 return
-            checkout = self._ahead[key] = Checkout(path, sha, self._stack.enter_context(ExitStack()))
+            checkout = self._ahead[key] = Checkout(path, sha, self._new_stack())
 
         def run() -> None:
             with suppress(Exception):  # raised again on first use (see above)
@@ -395,10 +395,29 @@ class Checkouts:
             self._pending.append(thread)
         thread.start()
 
+    def _new_stack(self) -> ExitStack:
+        stack = ExitStack()
+        self._stacks.append(stack)  # under self._lock
+        return stack
+
     def close(self) -> None:
         for thread in self._pending:
             thread.join()
-        self._stack.close()
+        failures: list[BaseException] = []
+
+        def close(stack: ExitStack) -> None:
+            try:
+                stack.close()
+            except BaseException as exc:  # raised below, once every tree is gone
+                failures.append(exc)
+
+        closing = [threading.Thread(target=close, args=(stack,), name="checkout-cleanup") for stack in self._stacks]
+        for thread in closing:
+            thread.start()
+        for thread in closing:
+            thread.join()
+        if failures:
+            raise failures[0]
 
     def __enter__(self) -> Checkouts:
         return self
