@@ -144,10 +144,10 @@ class TreeContent:
         return sorted(found)
 
 
-# The content of the last few commits listed (a commit's content never changes): a review lists the head
+# The content of the last commits listed (a commit's content never changes): a review lists the head
 # while checking it out, then asks for its content again to compare it with the base.
 _CONTENTS: dict[tuple[str, str, str], TreeContent] = {}
-_CONTENTS_KEPT = 8
+_CONTENTS_KEPT = 2  # a review's base and head
 _CONTENTS_LOCK = threading.Lock()
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 
