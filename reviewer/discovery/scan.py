@@ -16,8 +16,8 @@ from ..yamlio import MAX_DOCUMENT_BYTES, Document, load_json, load_yaml_stream
 from .applications import is_argo_kind
 
 _EXTENSIONS = (".yaml", ".yml", ".json")
-_JSONNET = (".jsonnet", ".libsonnet")
-_FIRST_READ = 64 * 1024  # read only to see whether they may produce Applications
+_JSONNET = (".jsonnet", ".libsonnet")  # read only to see whether they may produce Applications
+_FIRST_READ = 64 * 1024  # bytes read of each file before the rest (most manifests are smaller)
 # `kind: Application` / `kind: ApplicationSet` in YAML, JSON or Jsonnet spelling.
 APPLICATION_KIND = re.compile(r"""["']?kind["']?\s*:\s*["']?Application(?:Set)?\b""")
 
