@@ -395,6 +395,12 @@ class Checkouts:
             self._pending.append(thread)
         thread.start()
 
+    @property
+    def ahead(self) -> set[str]:
+        """The commits checked out (or being checked out) ahead of their use, not yet handed out."""
+        with self._lock:
+            return {sha for _, sha in self._ahead}
+
     def _new_stack(self) -> ExitStack:
         stack = ExitStack()
         self._stacks.append(stack)  # under self._lock
