@@ -28,7 +28,7 @@ from .records import App, AppStatus, Change, Finding, RenderError, RenderResult,
 from .rendering.cache import RenderCache
 from .revision import RevisionView, default_jobs, open_revision
 from .selection import Selection, select_apps
-from .trees import WORKTREE, TreeContent
+from .trees import WORKTREE, Checkouts, TreeContent
 
 Progress = Callable[[int, int, str], None]
 
@@ -199,10 +199,18 @@ def review(
     versions = versions_pool.submit(cache.tool_versions if cache else lambda ask: ask(), tool_versions)
     versions_pool.shutdown(wait=False)
     with ExitStack() as stack:
+        checkouts = stack.enter_context(Checkouts())
         with clock.stage("discover base"):
             base = stack.enter_context(
                 open_revision(
-                    change.repo, change.base, config_path=config_path, offline=offline, jobs=workers, cache=cache
+                    change.repo,
+                    change.base,
+                    config_path=config_path,
+                    offline=offline,
+                    jobs=workers,
+                    cache=cache,
+                    checkouts=checkouts,
+                    prefetch=change.head,
                 )
             )
         with clock.stage("discover head"):
@@ -220,6 +228,7 @@ def review(
                     cache=cache,
                     reuse=reuse,
                     content=head_content,
+                    checkouts=checkouts,
                 )
             )
         if CONFIG_FILE in change.changed_paths and config_path is None:

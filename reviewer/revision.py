@@ -6,7 +6,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from .discovery.scan import Scan, crd_api_versions, scan_tree
 from .discovery.snapshot import Snapshot, snapshot_key
 from .discovery.snapshot import decode as decode_snapshot
 from .discovery.snapshot import encode as encode_snapshot
-from .errors import UsageError
+from .errors import GitError, UsageError
 from .records import App, Discovery, RenderError, RenderResult
 from .rendering.cache import RenderCache, Uncacheable, render_key
 from .rendering.context import RenderContext
@@ -27,6 +27,7 @@ from .selection import InputIndex, Inputs, app_inputs
 from .trees import (
     WORKTREE,
     Checkout,
+    Checkouts,
     Tree,
     TreeContent,
     git_toplevel,
@@ -222,6 +223,8 @@ def open_revision(
     cache: RenderCache | None = None,
     reuse: RevisionView | None = None,
     content: TreeContent | None = None,
+    checkouts: Checkouts | None = None,
+    prefetch: str | None = None,
 ) -> Iterator[RevisionView]:
     """Open `rev` of the config repo at `repo`, read its config, and discover its apps.
 
@@ -231,7 +234,11 @@ def open_revision(
     With a `cache`, a commit whose git tree was discovered before is not checked out: its discovery
     and selection index come from the cache, and the tree is materialised only if a render misses.
     `reuse`: another revision whose discovery is known to be this one's too (see discovery.incremental);
-    `content`: the revision's file digests, when the caller has them already."""
+    `content`: the revision's file digests, when the caller has them already.
+    `checkouts`: where the review's trees come from (and go), so that one can be made ahead of its use;
+    `prefetch`: a revision the caller opens next (the head of a review): when this one has to be
+    discovered from its tree, the other is checked out meanwhile, in the background, since its renders
+    or its own discovery will then need its tree too."""
     jobs = jobs or default_jobs()
     offline = offline_default() if offline is None else offline
     with ExitStack() as stack:
@@ -244,8 +251,7 @@ def open_revision(
             sha, content = tree.revision, tree.content
         else:
             sha = resolve_revision(top, rev)
-            checkout = Checkout(repo, sha, stack, label=rev)
-            content = content or (TreeContent.from_commit(top, sha, subdir) if cache else None)
+            checkout = checkouts.checkout(repo, sha, rev) if checkouts else Checkout(repo, sha, stack, label=rev)
         if config_path:
             config = load_config(config_path, required=True)
         elif config is None:
@@ -269,6 +275,12 @@ def open_revision(
         crds = snapshot.crds if snapshot else None
         scan = None
         parsed: dict[str, list[Document]] = {}
+        if crds is None and checkouts is not None and prefetch is not None and prefetch != WORKTREE:
+            with suppress(GitError):  # an unknown revision is reported when it is opened
+                checkouts.prefetch(repo, resolve_revision(top, prefetch))
+        if cache is not None and content is None and rev != WORKTREE:
+            # A tree about to be scanned is checked out with its digests; otherwise ask git for them alone.
+            content = checkout.tree.content if crds is None else TreeContent.from_commit(top, sha, subdir)
         if crds is None:
             scan = scan_tree(checkout.root, config.ignore, parsed)
             crds = tuple(scan.crds)

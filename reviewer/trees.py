@@ -11,11 +11,12 @@ import bisect
 import functools
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,12 +35,17 @@ def resolved(path: Path) -> Path:
     no symlinks: there every component is a real directory, so resolving is normalising. Discovery,
     selection and rendering resolve tens of thousands of paths in a large repo; each `resolve()` is an
     lstat per component."""
-    text = os.fspath(path)
-    text = os.path.normpath(text if os.path.isabs(text) else os.path.join(os.getcwd(), text))
+    return Path(resolved_text(os.fspath(path)))
+
+
+def resolved_text(path: str) -> str:
+    """`resolved` for a path given and returned as a string: inside a private checkout without symlinks
+    (where discovery spends its time) no `Path` object is made."""
+    text = os.path.normpath(path if os.path.isabs(path) else os.path.join(os.getcwd(), path))
     for checkout in _PLAIN_CHECKOUTS:
         if text == checkout or text.startswith(checkout + "/"):
-            return Path(text)
-    return path.resolve()
+            return text
+    return os.fspath(Path(path).resolve())
 
 
 SYMLINK_MODE = "120000"
@@ -61,6 +67,9 @@ class TreeContent:
 
     @classmethod
     def from_commit(cls, top: Path, sha: str, subdir: str) -> TreeContent:
+        known = _known_content(top, sha, subdir)
+        if known is not None:
+            return known
         listing = _git(top, "ls-tree", "-r", "-z", "--full-tree", sha, *(["--", subdir] if subdir else []))
         prefix = f"{subdir}/" if subdir else ""
         entries = []
@@ -69,7 +78,26 @@ class TreeContent:
             mode, _, rest = meta.partition(" ")
             blob = rest.partition(" ")[2]
             entries.append((path.removeprefix(prefix), mode, blob))
-        return cls(None, entries)
+        return _remember_content(top, sha, subdir, cls(None, entries))
+
+    @classmethod
+    def sized(cls, top: Path, sha: str, subdir: str) -> tuple[TreeContent, int]:
+        """`from_commit`, and the bytes a checkout of the whole commit takes (as `tree_size`), from one
+        `git ls-tree -l`: a checkout needs both, and each listing walks every tree of the commit."""
+        listing = _git(top, "ls-tree", "-r", "-l", "-z", "--full-tree", sha)
+        prefix = f"{subdir}/" if subdir else ""
+        entries = []
+        total = 0
+        for line in filter(None, listing.split("\0")):
+            meta, _, path = line.partition("\t")
+            fields = meta.split()  # mode, type, object, size ("-" for a submodule)
+            if len(fields) < 4:
+                continue
+            if fields[3].isdigit():
+                total += int(fields[3])
+            if path.startswith(prefix):
+                entries.append((path.removeprefix(prefix), fields[0], fields[2]))
+        return _remember_content(top, sha, subdir, cls(None, entries)), total
 
     def _hash_file(self, rel: str) -> tuple[str, str] | None:
         assert self.root is not None
@@ -114,6 +142,28 @@ class TreeContent:
                 if known is not None:
                     found.append((rel, *known))
         return sorted(found)
+
+
+# The content of the last commits listed (a commit's content never changes): a review lists the head
+# while checking it out, then asks for its content again to compare it with the base.
+_CONTENTS: dict[tuple[str, str, str], TreeContent] = {}
+_CONTENTS_KEPT = 2  # a review's base and head
+_CONTENTS_LOCK = threading.Lock()
+_FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+
+
+def _known_content(top: Path, sha: str, subdir: str) -> TreeContent | None:
+    with _CONTENTS_LOCK:
+        return _CONTENTS.get((os.fspath(top), sha, subdir))
+
+
+def _remember_content(top: Path, sha: str, subdir: str, content: TreeContent) -> TreeContent:
+    if _FULL_SHA.match(sha):  # a ref name may move; a commit id names one content for ever
+        with _CONTENTS_LOCK:
+            _CONTENTS[(os.fspath(top), sha, subdir)] = content
+            while len(_CONTENTS) > _CONTENTS_KEPT:
+                del _CONTENTS[next(iter(_CONTENTS))]
+    return content
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,18 +281,21 @@ def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
     """
     top = git_toplevel(path)
     subdir = _subdir(top, path)
-    tmp = Path(tempfile.mkdtemp(prefix="gitops-reviewer-", dir=scratch_parent(tree_size(top, rev))))
+    content: TreeContent | None = None
+    if rev == WORKTREE:
+        size = tree_size(top, rev)
+    else:
+        sha = resolve_revision(top, rev)
+        content, size = TreeContent.sized(top, sha, subdir)
+    tmp = Path(tempfile.mkdtemp(prefix="gitops-reviewer-", dir=scratch_parent(size)))
     try:
         dest = tmp / "tree"
         dest.mkdir()
-        content: TreeContent | None = None
         if rev == WORKTREE:
             sha = _head_or_empty(top)
             _copy_worktree(top, subdir, dest)
         else:
-            sha = resolve_revision(top, rev)
             _checkout(top, sha, subdir, dest, tmp / "index")
-            content = TreeContent.from_commit(top, sha, subdir)
         dest = dest.resolve()
         root = dest / subdir if subdir else dest
         root.mkdir(parents=True, exist_ok=True)
@@ -310,6 +363,83 @@ class Checkout:
     @property
     def root(self) -> Path:
         return self.tree.root
+
+
+class Checkouts:
+    """The private trees of one review: each made on first use, or ahead of it in the background
+    (`prefetch`). A checkout is mostly git's work in subprocesses, so one started early runs on another
+    core while this process discovers the other revision. Closing waits for a checkout still under way,
+    then deletes the trees side by side (deleting is mostly the kernel's work)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stacks: list[ExitStack] = []  # one per checkout
+        self._ahead: dict[tuple[str, str], Checkout] = {}  # prefetched, not yet handed out
+        self._pending: list[threading.Thread] = []
+
+    def checkout(self, path: Path, sha: str, label: str = "") -> Checkout:
+        """A checkout of commit `sha` of the config repo at `path`, materialised on first use: the one
+        prefetched for it if any (handed out once: two revisions never share a tree)."""
+        with self._lock:
+            found = self._ahead.pop((os.fspath(path.absolute()), sha), None)
+            if found is not None:
+                found.label = label or found.label
+                return found
+            return Checkout(path, sha, self._new_stack(), label=label)
+
+    def prefetch(self, path: Path, sha: str) -> None:
+        """Start checking out `sha` in the background for a later `checkout`. A failure is not reported
+        here: the first use of the checkout tries again and raises it."""
+        key = (os.fspath(path.absolute()), sha)
+        with self._lock:
+            if key in self._ahead:
+                return
+            checkout = self._ahead[key] = Checkout(path, sha, self._new_stack())
+
+        def run() -> None:
+            with suppress(Exception):  # raised again on first use (see above)
+                checkout.tree  # noqa: B018 - materialises it
+
+        thread = threading.Thread(target=run, name="checkout", daemon=True)
+        with self._lock:
+            self._pending.append(thread)
+        thread.start()
+
+    @property
+    def ahead(self) -> set[str]:
+        """The commits checked out (or being checked out) ahead of their use, not yet handed out."""
+        with self._lock:
+            return {sha for _, sha in self._ahead}
+
+    def _new_stack(self) -> ExitStack:
+        stack = ExitStack()
+        self._stacks.append(stack)  # under self._lock
+        return stack
+
+    def close(self) -> None:
+        for thread in self._pending:
+            thread.join()
+        failures: list[BaseException] = []
+
+        def close(stack: ExitStack) -> None:
+            try:
+                stack.close()
+            except BaseException as exc:  # raised below, once every tree is gone
+                failures.append(exc)
+
+        closing = [threading.Thread(target=close, args=(stack,), name="checkout-cleanup") for stack in self._stacks]
+        for thread in closing:
+            thread.start()
+        for thread in closing:
+            thread.join()
+        if failures:
+            raise failures[0]
+
+    def __enter__(self) -> Checkouts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def remove_escaping_symlinks(checkout: Path, root: Path) -> tuple[tuple[str, ...], int]:

@@ -18,6 +18,7 @@ from reviewer.change import resolve_change
 from reviewer.records import Location, RenderError, RenderResult, Resource, ResourceKey
 from reviewer.rendering.cache import RenderCache, Uncacheable, decode, encode, render_key
 from reviewer.review import review
+from reviewer.trees import Checkouts
 
 KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - cm.yaml\n"
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: info\n"
@@ -275,3 +276,25 @@ def test_a_parameter_override_file_makes_the_commit_part_of_the_key() -> None:
         (LISTING, {"web/.argocd-source.yaml"}),
     ):
         assert _key_of(listing, {"base", "web"}, files) != _key_of(listing, {"base", "web"}, files, revision="r2")
+
+
+def test_the_next_revision_is_checked_out_ahead_only_when_this_one_is_discovered_afresh(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    (repo / "web/cm.yaml").write_text(CONFIGMAP.replace("info", "debug"))
+    git(repo, "commit", "-qam", "debug")
+    base, head = (revision.resolve_revision(repo, rev) for rev in ("HEAD~1", "HEAD"))
+    cache = RenderCache(tmp_path / "cache")
+    with Checkouts() as checkouts:
+        with revision.open_revision(repo, base, cache=cache, checkouts=checkouts, prefetch=head) as view:
+            assert view.checkout.materialised, "discovered from its tree"
+            assert checkouts.ahead == {head}
+        with revision.open_revision(repo, head, cache=cache, checkouts=checkouts) as view:
+            assert checkouts.ahead == set(), "the head took the checkout made for it"
+            assert (view.checkout.root / "web/cm.yaml").read_text() == CONFIGMAP.replace("info", "debug")
+    # The base's discovery now comes from the cache: its tree is not needed, nor (likely) the head's.
+    with (
+        Checkouts() as checkouts,
+        revision.open_revision(repo, base, cache=cache, checkouts=checkouts, prefetch=head) as view,
+    ):
+        assert not view.checkout.materialised
+        assert checkouts.ahead == set()

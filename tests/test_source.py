@@ -6,16 +6,18 @@ Each app renders from a real git repository with the real tools (kubectl kustomi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
 from apps import application, render
 from gitrepos import git, make_repo
 
+from reviewer import trees
+from reviewer.errors import RenderFailure
 from reviewer.records import RenderResult, Resource
-from reviewer.rendering.source import BuildEnv
+from reviewer.rendering.source import BuildEnv, resolve_path
 from reviewer.revision import RevisionView, open_revision
 
 
@@ -337,3 +339,53 @@ def test_common_annotations_envsubst(view: RevisionView, repo: Path) -> None:
 def test_envsubst_follows_go_os_expand(text: str, expected: str) -> None:
     env = BuildEnv({"ARGOCD_APP_NAME": "guestbook", "ARGOCD_APP_NAMESPACE": "prod"})
     assert env.substitute(text) == expected
+
+
+def _resolve_path_with_pathlib(root: Path, rel: str | None) -> Path:
+    """The pathlib spelling of `resolve_path` (the string version must agree with it)."""
+    text = (rel or ".").strip() or "."
+    if PurePosixPath(text).is_absolute():
+        text = text.lstrip("/") or "."
+    target = (root / text).resolve()
+    base = root.resolve()
+    if target != base and base not in target.parents:
+        raise RenderFailure(f"source path {rel!r} points outside the repository")
+    return target
+
+
+_TRICKY_PATHS = [None, "", " ", ".", "./", "/", "//apps", "/apps/a/", "apps//a/.", "apps/a/..", "apps/../..",
+                 "../tree/apps", "missing/x", "apps/a/../../..", "apps/a/../../tree/apps"]
+
+
+def _outcome(resolve: Callable[[Path, str | None], Path], root: Path, rel: str | None) -> Path | str:
+    try:
+        return resolve(root, rel)
+    except RenderFailure as exc:
+        return str(exc)
+
+
+def test_resolve_path_agrees_with_pathlib_through_symlinks(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    (root / "apps/a").mkdir(parents=True)
+    (root / "linked").symlink_to(root / "apps")
+    (root / "out").symlink_to(tmp_path)
+    (root / "loop").symlink_to(root / "loop")
+    for rel in [*_TRICKY_PATHS, "linked/a", "linked/../apps", "out", "out/tree/apps", "loop/x"]:
+        try:
+            expected = _outcome(_resolve_path_with_pathlib, root, rel)
+        except RuntimeError:  # a symlink loop: pathlib raises, and so must the string version
+            with pytest.raises(RuntimeError):
+                resolve_path(root, rel)
+            continue
+        assert _outcome(resolve_path, root, rel) == expected, rel
+
+
+def test_resolve_path_agrees_with_pathlib_in_a_checkout_without_symlinks(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    (root / "apps/a").mkdir(parents=True)
+    trees._PLAIN_CHECKOUTS.add(str(root))  # resolving is normalising there: no file system access
+    try:
+        for rel in _TRICKY_PATHS:
+            assert _outcome(resolve_path, root, rel) == _outcome(_resolve_path_with_pathlib, root, rel), rel
+    finally:
+        trees._PLAIN_CHECKOUTS.discard(str(root))

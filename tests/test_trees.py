@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from gitrepos import git, make_repo
 
+from reviewer import trees
 from reviewer.errors import GitError
-from reviewer.trees import WORKTREE, materialise, remotes, resolve_revision
+from reviewer.trees import WORKTREE, Checkouts, TreeContent, materialise, remotes, resolve_revision, tree_size
 
 
 @pytest.fixture
@@ -108,3 +109,44 @@ def test_symlinks_leaving_the_checkout_are_removed(tmp_path: Path) -> None:
             assert tree.escaping_symlinks == ("chart/files/leak.txt",)
             assert not (tree.root / "chart/files/leak.txt").exists()
             assert (tree.root / "chart/files/inside.txt").read_text() == "ok\n"
+
+
+def test_one_sized_listing_gives_the_content_and_the_checkout_size(repo: Path) -> None:
+    """`TreeContent.sized` serves a checkout with one `git ls-tree -l`: the same digests as
+    `from_commit`, and the same size as `tree_size`, at the top and in a subdirectory."""
+    os.symlink("a.yaml", repo / "apps/link.yaml")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "link")
+    sha = resolve_revision(repo, "HEAD")
+    for subdir in ("", "apps"):
+        content, size = TreeContent.sized(repo, sha, subdir)
+        trees._CONTENTS.clear()  # a fresh listing, not the one just remembered
+        plain = TreeContent.from_commit(repo, sha, subdir)
+        assert content.under("") == plain.under("")
+        assert content.file("apps/link.yaml" if not subdir else "link.yaml") == plain.file(
+            "apps/link.yaml" if not subdir else "link.yaml"
+        )
+        assert size == tree_size(repo, sha) == len("two\n") + len("top\n") + len("a.yaml")
+
+
+def test_a_prefetched_checkout_is_handed_out_once_and_removed_on_close(repo: Path) -> None:
+    sha = resolve_revision(repo, "HEAD~1")
+    with Checkouts() as checkouts:
+        checkouts.prefetch(repo, sha)
+        first = checkouts.checkout(repo, sha, "HEAD~1")
+        assert first.label == "HEAD~1"
+        assert _files(first.root) == {"apps/a.yaml": "one\n", "top.yaml": "top\n"}
+        second = checkouts.checkout(repo, sha)
+        assert second is not first, "two revisions never share a tree"
+        assert second.root != first.root
+        kept = [first.root, second.root]
+    assert not any(path.exists() for path in kept)
+
+
+def test_a_prefetch_that_fails_fails_on_first_use(repo: Path) -> None:
+    missing = "0" * 40
+    with Checkouts() as checkouts:
+        checkouts.prefetch(repo, missing)
+        checkout = checkouts.checkout(repo, missing)
+        with pytest.raises(GitError):
+            checkout.root  # noqa: B018

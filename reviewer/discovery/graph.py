@@ -9,6 +9,7 @@ commented out of a kustomization) and is reported as unreferenced, not rendered.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -22,7 +23,7 @@ from ..rendering import render_app
 from ..rendering.context import RenderContext
 from ..rendering.kustomize_graph import find_kustomization, walk_kustomization
 from ..rendering.source import detect_type, resolve_path
-from ..trees import resolved
+from ..trees import resolved, resolved_text
 from .applications import (
     DEFAULT_CONTROL_NAMESPACE,
     InvalidApplication,
@@ -103,7 +104,8 @@ class _Graph:
         return known
 
     def _may_hold_apps(self, app: App) -> bool:
-        root = self.root
+        root = str(self.root)
+        inside = f"{root}/"
         seen: set[Path] = set()
         stack = [d for d, _ in self.claims(app)]  # resolved by resolve_path
         while stack:
@@ -112,15 +114,15 @@ class _Graph:
                 continue
             seen.add(directory)
             text = str(directory)
-            if text == str(root):
+            if text == root:
                 rel = ""
-            elif text.startswith(f"{root}/"):
-                rel = text[len(str(root)) + 1 :]
+            elif text.startswith(inside):
+                rel = text[len(inside) :]
             else:
                 continue
             if rel in self.argo_dirs:
                 return True
-            stack.extend(self.ctx.graphs.walk(directory).directories - {directory})
+            stack.extend(d for d in self.ctx.graphs.walk(directory).directories if d not in seen)
         # Charts (their subcharts included): templates are skipped by the scan, so look at them directly.
         if any(self._chart_may_hold_apps(directory) for directory in seen if self._chart_dir(directory)):
             return True
@@ -130,7 +132,7 @@ class _Graph:
     def _chart_dir(self, directory: Path) -> bool:
         known = self._is_chart.get(directory)
         if known is None:
-            known = self._is_chart[directory] = (directory / "Chart.yaml").is_file()
+            known = self._is_chart[directory] = os.path.isfile(os.path.join(directory, "Chart.yaml"))
         return known
 
     def _chart_may_hold_apps(self, directory: Path) -> bool:
@@ -345,19 +347,26 @@ def _discover(graph: _Graph) -> Discovery:
         for directory, recursive in claims:
             by_directory.setdefault(directory.as_posix(), []).append((app, recursive))
 
+    root_text = str(root)
+
     def claimed_by(doc: ArgoDoc, own: App | None) -> list[App]:
-        path = resolved(root / doc.location.file)
+        directory = resolved_text(os.path.join(root_text, doc.location.file))
         owners: list[App] = []
         seen: set[int] = set()
-        for depth, directory in enumerate(path.parents):
-            for app, recursive in by_directory.get(directory.as_posix(), ()):
+        depth = 0
+        # The directories above the document, innermost first, up to the root (strings: one walk per
+        # document of a large repo).
+        while (parent := os.path.dirname(directory)) != directory:
+            directory = parent
+            for app, recursive in by_directory.get(directory, ()):
                 if (depth == 0 or recursive) and id(app) not in seen:
                     seen.add(id(app))
                     if own is None and app.defined_in == doc.location and app.generator:
                         continue  # an ApplicationSet's own output
                     owners.append(app)
-            if directory == root:
+            if directory == root_text:
                 break
+            depth += 1
         # Innermost first (the walk goes up): the most likely parent, and the one named in messages.
         return owners
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 _SCP = re.compile(r"^(?:[\w.-]+@)?([\w.-]+):(?!//)(.+)$")
 
 
+@functools.lru_cache(maxsize=4096)  # a large repo names the same few URLs in thousands of Applications
 def normalise_repo_url(url: str) -> str:
     """A comparable form of a Git URL: host/path, lower case, no scheme, user, `.git` or trailing slash.
 

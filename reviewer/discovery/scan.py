@@ -17,6 +17,7 @@ from .applications import is_argo_kind
 
 _EXTENSIONS = (".yaml", ".yml", ".json")
 _JSONNET = (".jsonnet", ".libsonnet")  # read only to see whether they may produce Applications
+_FIRST_READ = 64 * 1024  # bytes read of each file before the rest (most manifests are smaller)
 # `kind: Application` / `kind: ApplicationSet` in YAML, JSON or Jsonnet spelling.
 APPLICATION_KIND = re.compile(r"""["']?kind["']?\s*:\s*["']?Application(?:Set)?\b""")
 
@@ -63,17 +64,26 @@ def scan_tree(root: Path, ignore: tuple[str, ...] = (), parsed: dict[str, list[D
             if any(doublestar_match(pattern, rel) for pattern in ignore):
                 continue
             try:
-                # Read one byte past the limit rather than stat every file first.
+                # Read one byte past the limit rather than stat every file first (a first small read:
+                # asking for the whole limit at once allocates that much for every file).
+                first = min(_FIRST_READ, MAX_DOCUMENT_BYTES + 1)
                 with open(os.path.join(dirpath, name), "rb") as handle:
-                    raw = handle.read(MAX_DOCUMENT_BYTES + 1)
-                if len(raw) > MAX_DOCUMENT_BYTES:
-                    continue
-                text = raw.decode("utf-8-sig")
-            except (OSError, UnicodeDecodeError):
+                    raw = handle.read(first)
+                    if len(raw) == first:
+                        raw += handle.read(MAX_DOCUMENT_BYTES + 1 - first)
+            except OSError:
                 continue
-            has_argo = "argoproj.io" in text
-            has_crd = "CustomResourceDefinition" in text
+            if len(raw) > MAX_DOCUMENT_BYTES:
+                continue
+            # The markers are ASCII: found in the bytes exactly when in the text. Only a file that has
+            # one is decoded (one that is not UTF-8 is skipped either way).
+            has_argo = b"argoproj.io" in raw
+            has_crd = b"CustomResourceDefinition" in raw
             if not has_argo and not has_crd:
+                continue
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
                 continue
             if has_argo and APPLICATION_KIND.search(text):
                 result.argo_files.add(rel)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ManifestError
-from ..trees import resolved
+from ..trees import resolved, resolved_text
 from ..yamlio import load_yaml
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -38,8 +38,9 @@ _REMOTE_CAPABLE = ("resources", "bases", "components")
 
 
 def find_kustomization(directory: Path) -> Path | None:
+    top = os.fspath(directory)
     for name in KUSTOMIZATION_NAMES:
-        if (directory / name).is_file():
+        if os.path.isfile(os.path.join(top, name)):
             return directory / name
     return None
 
@@ -98,7 +99,7 @@ class _Node:
     kustomization: Path | None = None  # the kustomization file, when the directory has one
 
 
-def _kind(path: Path) -> str:
+def _kind(path: str) -> str:
     """`dir`, `file` (anything else that exists) or `` (missing): one stat, following symlinks."""
     try:
         mode = os.stat(path).st_mode
@@ -107,12 +108,22 @@ def _kind(path: Path) -> str:
     return "dir" if stat.S_ISDIR(mode) else "file"
 
 
+def _join(directory: str, entry: str) -> str:
+    """`str(Path(directory) / entry)`, without making a `Path` for the common relative entry. pathlib
+    drops a trailing `/` or `/.` (so `file.yaml/` names the file, where a stat of the string fails) and
+    an absolute entry replaces the directory: those go through pathlib."""
+    if not entry or entry.startswith("/") or entry.endswith(("/", "/.")):
+        return os.fspath(Path(directory) / entry)
+    return f"{directory}/{entry}"
+
+
 def _read_node(directory: Path) -> _Node:
     kfile = find_kustomization(directory)
     if kfile is None:
         return _Node()
     try:
-        data = load_yaml(kfile.read_text(encoding="utf-8"))
+        with open(kfile, encoding="utf-8") as handle:
+            data = load_yaml(handle.read())
     except (ManifestError, OSError, UnicodeDecodeError):
         return _Node(unreadable=kfile, kustomization=kfile)
     if not isinstance(data, Mapping):
@@ -122,27 +133,28 @@ def _read_node(directory: Path) -> _Node:
     files: list[Path] = []
     remote: list[tuple[Path, str]] = []
     dangling: list[tuple[Path, str]] = []
+    top = os.fspath(directory)
     for name in _ENTRY_LISTS:
         for entry in data.get(name) or []:
             if not isinstance(entry, str):
                 continue
-            target = directory / entry
+            target = _join(top, entry)
             kind = _kind(target)
             if kind == "dir":
-                follow.append(resolved(target))
+                follow.append(Path(resolved_text(target)))
             elif kind == "file":
-                files.append(resolved(target))
+                files.append(Path(resolved_text(target)))
             elif name in _REMOTE_CAPABLE and looks_remote(entry):
                 remote.append((kfile, entry))
             else:
                 dangling.append((kfile, entry))
     for entry in _file_entries(data):
-        target = directory / entry
+        target = _join(top, entry)
         kind = _kind(target)
         if kind == "dir":
-            directories.append(resolved(target))
+            directories.append(Path(resolved_text(target)))
         elif kind == "file":
-            files.append(resolved(target))
+            files.append(Path(resolved_text(target)))
         else:
             dangling.append((kfile, entry))
     for chart in data.get("helmCharts") or []:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from ..errors import ManifestError, RenderFailure
 from ..records import App, AppSource
-from ..trees import resolved
+from ..trees import resolved_text
 from ..yamlio import load_yaml
 from .kustomize_graph import KUSTOMIZATION_NAMES
 
@@ -23,13 +23,14 @@ _KEPT = ("repoURL", "path", "chart", "targetRevision", "ref", "name")
 def resolve_path(root: Path, rel: str | None) -> Path:
     """The directory of a source path inside the tree; refuses paths that leave it."""
     text = (rel or ".").strip() or "."
-    if PurePosixPath(text).is_absolute():
+    if text.startswith("/"):  # an absolute path means the same path from the repository root
         text = text.lstrip("/") or "."
-    target = resolved(root / text)
-    base = resolved(root)
-    if target != base and base not in target.parents:
+    top = os.fspath(root)
+    target = resolved_text(os.path.join(top, text))
+    base = resolved_text(top)
+    if target != base and not target.startswith(base.rstrip("/") + "/"):
         raise RenderFailure(f"source path {rel!r} points outside the repository")
-    return target
+    return Path(target)
 
 
 def detect_type(source: AppSource, app_dir: Path) -> str:
@@ -46,7 +47,7 @@ def detect_type(source: AppSource, app_dir: Path) -> str:
         return "helm"
     if explicit:
         return explicit[0]
-    if not app_dir.is_dir():
+    if not os.path.isdir(app_dir):
         raise RenderFailure(f"app path {source.path!r} does not exist")
     # discovery.go Discover: the path root's files in filepath.Walk (lexical) order, each `*Chart.yaml`
     # setting Helm and each kustomization setting Kustomize; the last one seen decides.
