@@ -43,8 +43,15 @@ def _json_text(value: Any) -> str:
 
 def _shows_in_json(delta: RawDelta) -> bool:
     """The delta changes the canonical JSON the digest hashes (normalise.digest). Only a `changed`
-    value whose JSON reads the same (a masked Secret value, a type JSON writes as a string) may not."""
-    return delta.kind != "changed" or _json_text(delta.before) != _json_text(delta.after)
+    value whose JSON reads the same (a masked Secret value, a type JSON writes as a string) may not.
+    Two strings, or two ints, JSON writes alike only when they are equal: no need to write them."""
+    if delta.kind != "changed":
+        return True
+    before, after = delta.before, delta.after
+    kind = type(before)
+    if kind is type(after) and (kind is str or kind is int):
+        return bool(before != after)
+    return _json_text(before) != _json_text(after)
 
 
 def _is_secret(key: ResourceKey) -> bool:
@@ -96,9 +103,9 @@ def _deltas(base: Entry, head: Entry, key: ResourceKey) -> list[RawDelta]:
     compared only when every delta found is invisible to them."""
     if _is_secret(key):
         raw = secret_deltas(plain(base.normalised), plain(head.normalised))
+        raw.sort(key=lambda d: sort_key(d.path))
     else:
-        raw = body_deltas(key.kind, base.normalised, head.normalised)
-    raw.sort(key=lambda d: sort_key(d.path))
+        raw = body_deltas(key.kind, base.normalised, head.normalised)  # sorted
     if raw and not any(_shows_in_json(d) for d in raw) and base.digest == head.digest:
         return []
     return raw

@@ -210,7 +210,9 @@ def body_deltas(kind: str, before: Any, after: Any, path: tuple[Segment, ...] = 
     values need not be in their JSON shape: see the module doc)."""
     out: list[RawDelta] = []
     _walk(kind, path, before, after, out)
-    return sorted(out, key=lambda d: sort_key(d.path))
+    if len(out) > 1:
+        out.sort(key=lambda d: sort_key(d.path))
+    return out
 
 
 def same_value(kind: str, path: Path, before: Any, after: Any) -> bool:
