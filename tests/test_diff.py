@@ -224,6 +224,28 @@ def test_a_shared_resource_pairs_app_by_app_then_moves_then_adds() -> None:
     assert [(ch.type, ch.app) for ch in changes] == [("added", c.id)]
 
 
+def test_a_resource_listed_twice_by_one_app_pairs_as_two_entries() -> None:
+    app = make_app("a")
+    listed = resource(app.id, configmap())
+    base = {app.id: (app, RenderResult(app.id, (listed, listed)))}
+    head = {app.id: (app, RenderResult(app.id, (resource(app.id, configmap()),)))}
+    change = only(diff_renders(base, head, config=CONFIG))
+    assert (change.type, change.app) == ("removed", app.id)
+
+
+def test_the_app_a_resource_is_listed_under_decides_whether_it_moved() -> None:
+    """Pairing goes by the render an entry comes from, even where the resource names another app."""
+    a, b = make_app("a"), make_app("b")
+
+    def listed(app: App, **data: Any) -> dict[str, tuple[App, RenderResult]]:
+        return {app.id: (app, RenderResult(app.id, (resource("argocd/elsewhere", configmap(**data)),)))}
+
+    assert diff_renders(listed(a), listed(a), config=CONFIG) == ()
+    assert [c.type for c in diff_renders(listed(a), listed(a, x="1"), config=CONFIG)] == ["modified"]
+    change = only(diff_renders(listed(a), listed(b), config=CONFIG))
+    assert (change.type, change.deltas) == ("moved", ())
+
+
 def test_a_removed_app_removes_its_resources() -> None:
     a = make_app("a")
     changes = diff_renders(side((a, [configmap("x"), configmap("y")])), {}, config=CONFIG)

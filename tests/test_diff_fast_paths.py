@@ -4,6 +4,7 @@ change. Run against the slow path itself (body_deltas over fully converted bodie
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 import yaml
 from test_diff import configmap, deltas, deployment, diff, only
 
-from reviewer.diff.deltas import body_deltas, identical
+from reviewer.diff.deltas import RETRY_AFTER, Identical, body_deltas, identical
 from reviewer.diff.jsonshape import plain
 from reviewer.diff.normalise import normalise
 
@@ -95,3 +96,77 @@ def test_the_walk_skipping_identical_subtrees_finds_what_the_full_walk_finds(edi
     edit(head)
     assert _walked(base, head) == _slow(base, head)
     assert _walked(base, head), "the edit is a change"
+
+
+# --- the comparison of whole bodies, in both of its modes -------------------------------------------
+
+# (before, after, identical?): a no is always allowed (the slow path then decides), a yes never where
+# the walk finds a delta. None: either (see Identical on NaN).
+_TRICKY: list[tuple[Any, Any, bool | None]] = [
+    ({"a": True}, {"a": 1}, False),
+    ({"a": 1}, {"a": 1.0}, False),
+    ({"a": False}, {"a": 0}, False),
+    ({"a": True}, {"a": 1.0}, False),
+    ({"a": 1}, {"a": "1"}, False),
+    ({True: "x"}, {1: "x"}, False),
+    ({1: "x"}, {1.0: "x"}, False),
+    ({"a": [1, {"b": True}]}, {"a": [1, {"b": 1}]}, False),
+    ({"a": [True, 1]}, {"a": [1, True]}, False),
+    ({"a": 0.0}, {"a": -0.0}, False),  # no delta either: the walk decides
+    ({"a": math.nan}, {"a": float("nan")}, None),
+    ({"a": [math.nan]}, {"a": [math.nan]}, None),
+    ({"a": None}, {}, False),  # no delta either: the walk decides
+    ({"a": 1, "b": 2}, {"b": 2, "a": 1}, False),  # no delta either: the walk decides
+    ({"a": [1, 2]}, {"a": (1, 2)}, False),
+    ({"a": dt.date(2024, 1, 1)}, {"a": dt.date(2024, 1, 1)}, False),  # not marshal's: the walk decides
+    ({"a": "x", "b": {"c": [1, "2", False, 1.5]}}, {"a": "x", "b": {"c": [1, "2", False, 1.5]}}, True),
+]
+
+
+def _comparers() -> list[tuple[str, Identical]]:
+    """A fresh comparer, and one that an equal pair from two sources sent straight to format 2."""
+    fresh, switched = Identical(), Identical()
+    built = {"labels": {"app": "web"}, "replicas": 2, "paused": False}
+    assert switched(built, _reparsed(built)), "equal values from two sources are identical"
+    assert switched._skip == RETRY_AFTER, "the current format told them apart, so the next pairs skip it"
+    return [("fresh", fresh), ("format 2", switched)]
+
+
+@pytest.mark.parametrize(("before", "after", "expected"), _TRICKY)
+def test_identical_answers_alike_in_both_modes_and_never_hides_a_delta(
+    before: Any, after: Any, expected: bool | None
+) -> None:
+    slow = body_deltas("ConfigMap", plain(before), plain(after))
+    for mode, comparer in _comparers():
+        said = comparer(before, after)
+        assert comparer(after, before) is said, mode
+        assert said is expected or expected is None, mode
+        assert not (said and slow), f"{mode}: identical, but the walk finds {slow}"
+
+
+def test_the_comparer_goes_back_to_the_current_format_after_a_while() -> None:
+    _, (_, comparer) = _comparers()
+    body = {"a": "x", "n": 1}
+    for _ in range(RETRY_AFTER):
+        assert comparer(body, dict(body))
+    assert comparer._skip == 0
+    assert comparer(body, dict(body)), "same sources again: the current format answers"
+    assert comparer._skip == 0
+
+
+def test_a_pair_the_current_format_tells_apart_for_its_types_keeps_the_mode() -> None:
+    comparer = Identical()
+    assert not comparer({"a": True}, {"a": 1})
+    assert comparer._skip == 0, "a real difference says nothing about the sources"
+
+
+@pytest.mark.parametrize(("before", "after"), [(True, 1), (1, "1"), (False, 0), (1.0, True)])
+def test_a_diff_of_bodies_from_two_sources_still_sees_a_bool_against_a_number(before: Any, after: Any) -> None:
+    """Many equal pairs from two sources first (so the comparisons go straight to format 2), then the
+    pair that only Python calls equal."""
+    bodies = [configmap(f"cm-{i}", x=str(i)) for i in range(RETRY_AFTER + 2)]
+    tricky_base, tricky_head = configmap("tricky"), configmap("tricky")
+    tricky_base["data"]["flag"], tricky_head["data"]["flag"] = before, after
+    change = only(diff([*bodies, tricky_base], [*map(_reparsed, bodies), tricky_head]))
+    assert change.key.name == "tricky"
+    assert deltas(change)["data.flag"].before is before and deltas(change)["data.flag"].after is after

@@ -1,15 +1,16 @@
 """From the renders of base and head to the change set (DESIGN.md, "Diff").
 
 Compare cheaply first: most resources of a review are unchanged, and for them the stage does no more
-than pair them and find them identical (`identical`: one C-speed serialisation of each body). Only the
-pairs that differ are normalised, walked for field deltas and matched against ignore rules.
+than index them, look each up once and find the two bodies identical (`identical`: one C-speed
+serialisation of each body), allocating nothing per pair (pairing). Only the pairs that differ are
+normalised, walked for field deltas and matched against ignore rules.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..config import Config
@@ -18,20 +19,19 @@ from .clusters import destination_cluster
 from .deltas import RawDelta, body_deltas, identical
 from .ignore import IgnoreRule, covered, parse_rules, strip
 from .jsonshape import plain
-from .pairing import Entry, Pair, pair_resources
+from .pairing import Entry, Index, Pair, index_resources, pair_resources
 from .paths import format_path, sort_key
 from .secrets import changed_keys, masked_body, secret_deltas
 
 Renders = Mapping[str, tuple[App, RenderResult]]
 
 
-def _entries(renders: Renders, skipped: set[str], config: Config) -> Iterator[Entry]:
-    for app_id, (app, result) in renders.items():
-        if app_id in skipped:
-            continue
-        cluster = destination_cluster(app, config)
-        for resource in (*result.resources, *result.hooks):
-            yield Entry(cluster, app_id, resource)
+def _index(renders: Renders, skipped: set[str], config: Config) -> Index:
+    return index_resources(
+        (destination_cluster(app, config), app_id, (*result.resources, *result.hooks))
+        for app_id, (app, result) in renders.items()
+        if app_id not in skipped
+    )
 
 
 def _json_text(value: Any) -> str:
@@ -43,8 +43,15 @@ def _json_text(value: Any) -> str:
 
 def _shows_in_json(delta: RawDelta) -> bool:
     """The delta changes the canonical JSON the digest hashes (normalise.digest). Only a `changed`
-    value whose JSON reads the same (a masked Secret value, a type JSON writes as a string) may not."""
-    return delta.kind != "changed" or _json_text(delta.before) != _json_text(delta.after)
+    value whose JSON reads the same (a masked Secret value, a type JSON writes as a string) may not.
+    Two strings, or two ints, JSON writes alike only when they are equal: no need to write them."""
+    if delta.kind != "changed":
+        return True
+    before, after = delta.before, delta.after
+    kind = type(before)
+    if kind is type(after) and (kind is str or kind is int):
+        return bool(before != after)
+    return _json_text(before) != _json_text(after)
 
 
 def _is_secret(key: ResourceKey) -> bool:
@@ -96,9 +103,9 @@ def _deltas(base: Entry, head: Entry, key: ResourceKey) -> list[RawDelta]:
     compared only when every delta found is invisible to them."""
     if _is_secret(key):
         raw = secret_deltas(plain(base.normalised), plain(head.normalised))
+        raw.sort(key=lambda d: sort_key(d.path))
     else:
-        raw = body_deltas(key.kind, base.normalised, head.normalised)
-    raw.sort(key=lambda d: sort_key(d.path))
+        raw = body_deltas(key.kind, base.normalised, head.normalised)  # sorted
     if raw and not any(_shows_in_json(d) for d in raw) and base.digest == head.digest:
         return []
     return raw
@@ -119,7 +126,7 @@ def _change(pair: Pair, rules: _IgnoreRules) -> Change | None:
         )
     moved = pair.base.app != pair.head.app
     key = pair.head.resource.key
-    if identical(pair.base.resource.body, pair.head.resource.body):
+    if not pair.differ and identical(pair.base.resource.body, pair.head.resource.body):
         if not moved:
             return None
         raw: list[RawDelta] = []
@@ -160,7 +167,7 @@ def diff_renders(base: Renders, head: Renders, *, config: Config) -> tuple[Chang
     Sorted by app (head's, else base's), then key.
     """
     skipped = {app_id for side in (base, head) for app_id, (_, result) in side.items() if result.errors}
-    pairs = pair_resources(_entries(base, skipped, config), _entries(head, skipped, config))
+    pairs = pair_resources(_index(base, skipped, config), _index(head, skipped, config), identical)
     rules = _IgnoreRules(head, config)
     changes = [c for c in (_change(p, rules) for p in pairs) if c is not None]
     return tuple(sorted(changes, key=lambda c: (c.app, c.key, c.hook, c.cluster, c.type)))

@@ -16,7 +16,7 @@ The walk takes normalised bodies as they are and sees them in their JSON shape (
 keys, no null values) level by level, as it goes; the values in deltas are in that shape too.
 
 Speed: a changed resource usually differs in a field or two, so the walk skips every subtree that is
-`identical` on both sides (one C-speed comparison and serialisation) instead of converting and
+`identical` on both sides (C-speed comparisons and serialisations) instead of converting and
 walking it node by node, and tells types apart by exact type before it falls back to the abstract
 Mapping/Sequence checks.
 """
@@ -45,23 +45,49 @@ class RawDelta:
     kind: str = "changed"  # changed | added | removed | reordered
 
 
-def identical(before: Any, after: Any) -> bool:
-    """The two values are the same, value for value and type for type (`true` is not `1`): equal
-    marshal serialisations, a C-speed check that is never wrong when it says yes.
+# After marshal's current format told an equal pair apart, this many comparisons go straight to format 2.
+RETRY_AFTER = 32
+
+
+class Identical:
+    """Whether two values are the same, value for value and type for type (`true` is not `1`), by
+    C-speed serialisations: never wrong when it says yes. No for anything marshal does not know (not
+    a tree of plain dicts, lists and scalars): callers then compare the slow way.
 
     Marshal's current format is the fastest, but it also records which strings are interned and which
-    objects are referenced twice, so two equal bodies from different sources (a cache and a fresh
-    parse) can serialise differently; when they do and Python calls them equal (which does not tell
-    `true` from `1`), format 2, which records values and types only, decides. No for anything marshal
-    does not know: callers then compare the slow way."""
-    if before is after:
-        return True
-    try:
-        return marshal.dumps(before) == marshal.dumps(after) or (
-            before == after and marshal.dumps(before, 2) == marshal.dumps(after, 2)
-        )
-    except ValueError:  # not a tree of plain dicts, lists and scalars
-        return False
+    objects are referenced twice, so two equal values from different sources (a cache entry and a
+    fresh parse, or objects built in code) can serialise differently. Then format 2, which records
+    values and types only, decides (after Python's `==`, which answers a differing pair at its first
+    difference but does not tell `true` from `1`). Both ways answer alike; they differ in cost only.
+    Values of one review mostly come from one kind of source, so once the current format failed on an
+    equal pair, the next RETRY_AFTER comparisons go straight to format 2, then it is tried again. The
+    state is only that choice: either way a yes means equal JSON values of equal JSON types. (They
+    may differ on a NaN, which format 2 reads as the same bits and `==` as unequal to another NaN;
+    a no leaves it to the walk, which finds no delta there either.)"""
+
+    __slots__ = ("_skip",)
+
+    def __init__(self) -> None:
+        self._skip = 0
+
+    def __call__(self, before: Any, after: Any) -> bool:
+        if before is after:
+            return True
+        try:
+            if self._skip:
+                self._skip -= 1
+                return marshal.dumps(before, 2) == marshal.dumps(after, 2)
+            if marshal.dumps(before) == marshal.dumps(after):
+                return True
+            if before == after and marshal.dumps(before, 2) == marshal.dumps(after, 2):
+                self._skip = RETRY_AFTER
+                return True
+            return False
+        except ValueError:  # not a tree of plain dicts, lists and scalars
+            return False
+
+
+identical = Identical()
 
 
 def _unchanged(before: Any, after: Any) -> bool:
@@ -73,7 +99,7 @@ def _unchanged(before: Any, after: Any) -> bool:
         return False
     if kind is str or kind is int or kind is bool:
         return bool(before == after)
-    if kind is dict or kind is list:
+    if kind is dict or kind is list:  # `==` first: most subtrees the walk compares differ
         return bool(before == after) and identical(before, after)
     return False
 
@@ -184,7 +210,9 @@ def body_deltas(kind: str, before: Any, after: Any, path: tuple[Segment, ...] = 
     values need not be in their JSON shape: see the module doc)."""
     out: list[RawDelta] = []
     _walk(kind, path, before, after, out)
-    return sorted(out, key=lambda d: sort_key(d.path))
+    if len(out) > 1:
+        out.sort(key=lambda d: sort_key(d.path))
+    return out
 
 
 def same_value(kind: str, path: Path, before: Any, after: Any) -> bool:

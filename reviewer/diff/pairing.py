@@ -10,35 +10,38 @@ sides swaps the pairs; the order of the inputs does not matter):
 3. what is left is added (head only) or removed (base only).
 
 Nearly every identity has at most one entry per side, and then the rules above pair those two
-whatever their bodies: such identities are paired without normalising or hashing anything (the
-digest is worked out only where the order of several entries depends on it).
+whatever their apps and bodies. Such an identity costs no allocation: the index (`index_resources`)
+holds the Resource itself, and `pair_resources` hands over the pairs of two resources of the same
+app that its `unchanged` test accepts without making anything for them (most resources of a review
+are unchanged). The digest is worked out only where the order of several entries depends on it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..records import Resource
+from ..records import Manifest, Resource
 from .normalise import digest, normalise
 
-Identity = tuple[str, bool, str, str, str, str]  # cluster, hook, group, kind, namespace, name
+Group = tuple[str, bool]  # destination cluster, hook or not
+Key = tuple[str, str, str, str]  # the ResourceKey's fields: a tuple hashes and compares in C
+Slot = Resource | list["Entry"]  # the one resource of an identity (of the app it names), or its entries
+Index = dict[Group, dict[Key, Slot]]
 
 
 class Entry:
     """One resource of one app at one revision. Its normalised body and that body's digest are worked
     out on first use: most pairs are identical, and need neither."""
 
-    __slots__ = ("_digest", "_normalised", "app", "cluster", "identity", "resource")
+    __slots__ = ("_digest", "_normalised", "app", "cluster", "resource")
 
     def __init__(self, cluster: str, app: str, resource: Resource) -> None:
         self.cluster = cluster
         self.app = app
         self.resource = resource
-        key = resource.key
-        self.identity: Identity = (cluster, bool(resource.hook_phases), key.group, key.kind, key.namespace, key.name)
         self._normalised: dict[str, Any] | None = None
         self._digest: str | None = None
 
@@ -64,6 +67,34 @@ class Entry:
 class Pair:
     base: Entry | None
     head: Entry | None
+    differ: bool = False  # the bodies are known not to be identical (deltas.identical said no)
+
+
+def index_resources(apps: Iterable[tuple[str, str, Iterable[Resource]]]) -> Index:
+    """The resources of one revision by identity, from (destination cluster, app id, resources) per app.
+
+    An identity's slot is the Resource itself while it is the only one and names the app it is listed
+    under (the usual case: nothing allocated), else the list of its entries."""
+    out: Index = {}
+    for cluster, app_id, resources in apps:
+        plain = out.setdefault((cluster, False), {})
+        hooks = out.setdefault((cluster, True), {})
+        for resource in resources:
+            by_key = hooks if resource.hook_phases else plain
+            rkey = resource.key
+            key = (rkey.group, rkey.kind, rkey.namespace, rkey.name)
+            found = by_key.get(key)
+            if found is None and resource.app == app_id:  # the first of its identity: the resource is the slot
+                by_key[key] = resource
+                continue
+            entry = Entry(cluster, app_id, resource)
+            if found is None:
+                by_key[key] = [entry]
+            elif isinstance(found, list):
+                found.append(entry)
+            else:
+                by_key[key] = [Entry(cluster, found.app, found), entry]
+    return out
 
 
 def _match(base: list[Entry], head: list[Entry], pairs: list[Pair]) -> tuple[list[Entry], list[Entry]]:
@@ -85,13 +116,13 @@ def _match(base: list[Entry], head: list[Entry], pairs: list[Pair]) -> tuple[lis
     return rest_base[n:], rest_head[n:]
 
 
-def _pair_group(olds: list[Entry], news: list[Entry], pairs: list[Pair]) -> None:
+def _pair_group(olds: list[Entry], news: list[Entry]) -> list[Pair]:
     """Every entry of one identity in exactly one pair (see the module doc)."""
     if len(olds) <= 1 and len(news) <= 1:
         # One entry a side pairs whatever the apps and bodies: the same app (step 1), or two apps
         # (step 2, a move); one entry alone is removed or added (step 3).
-        pairs.append(Pair(olds[0] if olds else None, news[0] if news else None))
-        return
+        return [Pair(olds[0] if olds else None, news[0] if news else None)]
+    pairs: list[Pair] = []
     leftover_base: list[Entry] = []
     leftover_head: list[Entry] = []
     for app in sorted({e.app for e in olds} | {e.app for e in news}):
@@ -101,41 +132,37 @@ def _pair_group(olds: list[Entry], news: list[Entry], pairs: list[Pair]) -> None
     removed, added = _match(leftover_base, leftover_head, pairs)
     pairs.extend(Pair(e, None) for e in removed)
     pairs.extend(Pair(None, e) for e in added)
+    return pairs
 
 
-def _by_identity(entries: Iterable[Entry]) -> dict[Identity, Entry | list[Entry]]:
-    """Entries by identity: the entry itself while it is the only one (no list to allocate), else a list."""
-    out: dict[Identity, Entry | list[Entry]] = {}
-    for entry in entries:
-        found = out.get(entry.identity)
-        if found is None:
-            out[entry.identity] = entry
-        elif isinstance(found, list):
-            found.append(entry)
-        else:
-            out[entry.identity] = [found, entry]
-    return out
+def _entries(cluster: str, slot: Slot | None) -> list[Entry]:
+    if slot is None:
+        return []
+    return slot if isinstance(slot, list) else [Entry(cluster, slot.app, slot)]
 
 
-def _listed(found: Entry | list[Entry] | None) -> list[Entry]:
-    return [] if found is None else found if isinstance(found, list) else [found]
-
-
-def pair_resources(base: Iterable[Entry], head: Iterable[Entry]) -> list[Pair]:
-    """Every resource of either side in exactly one pair (see the module doc for the order of pairing).
+def pair_resources(olds: Index, news: Index, identical: Callable[[Manifest, Manifest], bool]) -> Iterator[Pair]:
+    """Every resource of either side in exactly one pair (see the module doc for the order of pairing),
+    except the pairs of one resource a side, of one app, whose bodies are `identical`: nothing is made
+    for those. `news` is emptied on the way.
 
     Pairs of one identity come in pairing order; identities come in the order they were first seen."""
-    olds, news = _by_identity(base), _by_identity(head)
-    pairs: list[Pair] = []
-    for identity, old in olds.items():
-        new = news.pop(identity, None)
-        if isinstance(old, Entry) and not isinstance(new, list):  # the usual case (see _pair_group)
-            pairs.append(Pair(old, new))
-        else:
-            _pair_group(_listed(old), _listed(new), pairs)
-    for new in news.values():
-        if isinstance(new, Entry):
-            pairs.append(Pair(None, new))
-        else:
-            _pair_group([], new, pairs)
-    return pairs
+    for group, old_keys in olds.items():
+        cluster = group[0]
+        new_keys = news.pop(group, None) or {}
+        for key, old in old_keys.items():
+            new = new_keys.pop(key, None)
+            if not isinstance(old, list) and not isinstance(new, list):  # the usual case (see _pair_group)
+                if new is None:
+                    yield Pair(Entry(cluster, old.app, old), None)
+                elif old.app != new.app:
+                    yield Pair(Entry(cluster, old.app, old), Entry(cluster, new.app, new))
+                elif not identical(old.body, new.body):
+                    yield Pair(Entry(cluster, old.app, old), Entry(cluster, new.app, new), differ=True)
+            else:
+                yield from _pair_group(_entries(cluster, old), _entries(cluster, new))
+        for new in new_keys.values():
+            yield from _pair_group([], _entries(cluster, new))
+    for group, new_keys in news.items():
+        for new in new_keys.values():
+            yield from _pair_group([], _entries(group[0], new))

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 Scalar = str | int | float | bool | None
@@ -53,6 +54,12 @@ def _value(value: Scalar) -> str:
 
 def format_path(path: Sequence[Segment]) -> str:
     """`("spec", "containers", ItemKey((("name", "api"),)), "image")` -> `spec.containers[name=api].image`."""
+    return _format(tuple(path))
+
+
+@lru_cache(maxsize=4096)
+def _format(path: Path) -> str:
+    """format_path, remembered: the same few paths change in resource after resource."""
     out: list[str] = []
     for segment in path:
         if isinstance(segment, ItemKey):

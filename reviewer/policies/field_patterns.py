@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 
@@ -108,8 +109,10 @@ def _bracket(text: str, at: int, *, pattern: bool) -> tuple[Segment, int]:
     return Item(label), end + 1
 
 
+@lru_cache(maxsize=4096)
 def parse_path(text: str, *, pattern: bool = False) -> Pattern:
-    """The segments of a printed delta path, or (with `pattern`) of a pattern with wildcards."""
+    """The segments of a printed delta path, or (with `pattern`) of a pattern with wildcards.
+    Remembered: the same few paths change in resource after resource (the result is immutable)."""
     out: list[Segment] = []
     at = 0
     while at < len(text):

@@ -306,7 +306,8 @@ def crd_table(crds: Iterable[Resource]) -> ImmutableTable:
 def crds_of(renders: Iterable[Iterable[Resource]]) -> Iterator[Resource]:
     for resources_ in renders:
         for resource in resources_:
-            if (resource.key.group, resource.key.kind) == (CRD_GROUP, CRD_KIND):
+            key = resource.key  # every rendered resource passes here: no tuple built for each
+            if key.kind == CRD_KIND and key.group == CRD_GROUP:
                 yield resource
 
 
