@@ -123,12 +123,14 @@ def floor(repo: Path, base: str, head: str, names: list[str], jobs: int) -> dict
 
 def engine(resources: int, changed: float, apps: int = 1000) -> dict[str, Any]:
     """diff + rules on `resources` resources over `apps` apps, `changed` of them modified at head."""
+    from reviewer.cli import tune_collector
     from reviewer.config import Config
     from reviewer.diff import diff_renders
     from reviewer.evaluation import run_rules
     from reviewer.policies.context import EvaluationContext
     from reviewer.records import App, AppSource, Destination, RenderResult, Resource, ResourceKey, SyncPolicy
 
+    tune_collector()  # as the command does before a review
     per_app = resources // apps
     every = round(1 / changed) if changed else 0
     base_side: dict[str, tuple[App, RenderResult]] = {}
