@@ -27,7 +27,16 @@ WORKTREE = "WORKTREE"
 GIT_TIMEOUT = 300.0
 # Checkouts of this process that contain no symlink at all (resolved paths): inside them, resolving a
 # path is normalising it.
-_PLAIN_CHECKOUTS: set[str] = set()
+# Replaced whole, never changed in place: readers in other threads iterate it while a checkout that is
+# made ahead (Checkouts.prefetch) adds itself.
+_PLAIN_CHECKOUTS: frozenset[str] = frozenset()
+_PLAIN_CHECKOUTS_LOCK = threading.Lock()
+
+
+def _plain_checkout(path: str, plain: bool) -> None:
+    global _PLAIN_CHECKOUTS
+    with _PLAIN_CHECKOUTS_LOCK:
+        _PLAIN_CHECKOUTS = _PLAIN_CHECKOUTS | {path} if plain else _PLAIN_CHECKOUTS - {path}
 
 
 def resolved(path: Path) -> Path:
@@ -301,18 +310,26 @@ def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
         root.mkdir(parents=True, exist_ok=True)
         escaping, links = remove_escaping_symlinks(dest, root)
         if not links:
-            _PLAIN_CHECKOUTS.add(str(dest))
+            _plain_checkout(str(dest), True)
         yield Tree(
             root=root,
             revision=sha,
             label=rev,
             repo_subdir=subdir,
             escaping_symlinks=escaping,
-            content=content or TreeContent(root),
+            content=content or _hashed_worktree(root),
         )
     finally:
-        _PLAIN_CHECKOUTS.discard(str(tmp.resolve() / "tree"))
+        _plain_checkout(str(tmp.resolve() / "tree"), False)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _hashed_worktree(root: Path) -> TreeContent:
+    """A working tree's digests, every file hashed now: renders write Argo CD's kustomize edits into
+    the private tree, and a digest taken while one is in place would describe content nobody wrote."""
+    content = TreeContent(root)
+    content.under("")
+    return content
 
 
 def tree_id(top: Path, sha: str, subdir: str) -> str:

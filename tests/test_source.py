@@ -353,8 +353,23 @@ def _resolve_path_with_pathlib(root: Path, rel: str | None) -> Path:
     return target
 
 
-_TRICKY_PATHS = [None, "", " ", ".", "./", "/", "//apps", "/apps/a/", "apps//a/.", "apps/a/..", "apps/../..",
-                 "../tree/apps", "missing/x", "apps/a/../../..", "apps/a/../../tree/apps"]
+_TRICKY_PATHS = [
+    None,
+    "",
+    " ",
+    ".",
+    "./",
+    "/",
+    "//apps",
+    "/apps/a/",
+    "apps//a/.",
+    "apps/a/..",
+    "apps/../..",
+    "../tree/apps",
+    "missing/x",
+    "apps/a/../../..",
+    "apps/a/../../tree/apps",
+]
 
 
 def _outcome(resolve: Callable[[Path, str | None], Path], root: Path, rel: str | None) -> Path | str:
@@ -383,9 +398,9 @@ def test_resolve_path_agrees_with_pathlib_through_symlinks(tmp_path: Path) -> No
 def test_resolve_path_agrees_with_pathlib_in_a_checkout_without_symlinks(tmp_path: Path) -> None:
     root = tmp_path / "tree"
     (root / "apps/a").mkdir(parents=True)
-    trees._PLAIN_CHECKOUTS.add(str(root))  # resolving is normalising there: no file system access
+    trees._plain_checkout(str(root), True)  # resolving is normalising there: no file system access
     try:
         for rel in _TRICKY_PATHS:
             assert _outcome(resolve_path, root, rel) == _outcome(_resolve_path_with_pathlib, root, rel), rel
     finally:
-        trees._PLAIN_CHECKOUTS.discard(str(root))
+        trees._plain_checkout(str(root), False)

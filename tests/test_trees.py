@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,39 @@ def test_a_prefetch_that_fails_fails_on_first_use(repo: Path) -> None:
         checkout = checkouts.checkout(repo, missing)
         with pytest.raises(GitError):
             checkout.root  # noqa: B018
+
+
+def test_paths_resolve_while_another_thread_records_a_checkout(tmp_path: Path) -> None:
+    """A head checked out ahead records itself while the base's discovery resolves paths."""
+    stop = threading.Event()
+
+    def record() -> None:
+        n = 0
+        while not stop.is_set():
+            trees._plain_checkout(f"/nonexistent/checkout-{n % 50}", n % 2 == 0)
+            n += 1
+
+    thread = threading.Thread(target=record, daemon=True)
+    thread.start()
+    seen = set()
+    try:
+        for _ in range(20_000):  # each would raise "Set changed size during iteration" with a mutable set
+            seen.add(trees.resolved_text(str(tmp_path / "a" / ".." / "b")))
+    finally:
+        stop.set()
+        thread.join()
+    assert seen == {os.fspath((tmp_path / "b").resolve())}
+    for n in range(50):
+        trees._plain_checkout(f"/nonexistent/checkout-{n}", False)
+
+
+def test_a_working_trees_digests_are_taken_before_anything_writes_into_the_private_copy(tmp_path: Path) -> None:
+    """Renders write kustomize edits into the private tree; the cache keys must describe the files as
+    the user has them."""
+    repo = make_repo(tmp_path / "repo", {"apps/web/kustomization.yaml": "resources: []\n"})
+    (repo / "apps/web/kustomization.yaml").write_text("resources: [cm.yaml]\n")  # an uncommitted edit
+    with materialise(repo, WORKTREE) as tree:
+        assert tree.content is not None
+        (tree.root / "apps/web/kustomization.yaml").write_text("namePrefix: edited-\n")  # as a render would
+        expected = TreeContent(repo).file("apps/web/kustomization.yaml")
+        assert expected is not None and tree.content.file("apps/web/kustomization.yaml") == expected
