@@ -298,3 +298,47 @@ def test_the_next_revision_is_checked_out_ahead_only_when_this_one_is_discovered
     ):
         assert not view.checkout.materialised
         assert checkouts.ahead == set()
+
+
+def test_a_binary_is_known_by_its_content_not_its_install_time(tmp_path: Path) -> None:
+    """CI jobs install the same kustomize afresh each time: the cache must still answer them, and must
+    not answer another build of the same size."""
+    from reviewer.rendering import cache as cache_module
+
+    RenderCache(tmp_path / "cache")  # the memo of binary digests
+    tool = tmp_path / "bin" / "kustomize"
+    tool.parent.mkdir()
+    tool.write_bytes(b"\x7fELF version 5.4.3")
+    first = cache_module._binary_digest(str(tool))
+    os.utime(tool, ns=(1_000_000_000, 1_000_000_000))  # reinstalled: new time, same bytes
+    assert cache_module._binary_digest(str(tool)) == first
+    other = tmp_path / "bin2" / "kustomize"  # another build, same size and time
+    other.parent.mkdir()
+    other.write_bytes(b"\x7fELF version 5.4.4")
+    os.utime(other, ns=(1_000_000_000, 1_000_000_000))
+    assert cache_module._binary_digest(str(other)) != first
+
+
+def test_a_damaged_binary_digest_memo_is_ignored(tmp_path: Path) -> None:
+    cache = RenderCache(tmp_path / "cache")
+    cache.remember("ab" * 32, "0" * 64)
+    assert cache.remembered("ab" * 32) == "0" * 64
+    Path(cache._file("cd" * 32)).parent.mkdir(parents=True, exist_ok=True)
+    Path(cache._file("cd" * 32)).write_bytes(b"not a digest")
+    assert cache.remembered("cd" * 32) is None
+    assert cache.remembered("ef" * 32) is None
+    assert cache.stats.hits == cache.stats.misses == cache.stats.stored == 0
+
+
+def test_a_reinstalled_distribution_keeps_its_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewer.rendering import cache as cache_module
+
+    info = tmp_path / "site" / "PyYAML-6.0.2.dist-info"
+    info.mkdir(parents=True)
+    (info / "RECORD").write_text("yaml/__init__.py,sha256=abc,100\n")
+    monkeypatch.setattr(cache_module, "_installed", lambda: {"pyyaml": str(info)})
+    first = cache_module._distribution("PyYAML")
+    os.utime(info / "RECORD", ns=(1_000_000_000, 1_000_000_000))
+    assert cache_module._distribution("PyYAML") == first
+    (info / "RECORD").write_text("yaml/__init__.py,sha256=def,100\n")  # another build of that version
+    assert cache_module._distribution("PyYAML") != first

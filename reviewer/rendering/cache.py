@@ -12,8 +12,8 @@ key covers every input of a render:
   could);
 - the config that shapes a render (kube version, API versions, clusters, scopes, kustomize build
   options) and the CRDs found in the repo (they decide namespaces and Helm's API versions);
-- the tools: the kustomize binary (path, size, modification time), the Helm engine's version, and
-  the source of the package's rendering, discovery and selection code.
+- the tools: the kustomize, kubectl and helm binaries (their content), the in-process engines'
+  installed distributions, and the source of the package's rendering, discovery and selection code.
 
 What is never cached, and why:
 
@@ -60,8 +60,9 @@ from .context import RenderContext
 T = TypeVar("T")
 SCHEMA = 2
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
-# An entry bigger than this once decompressed is damaged (or hostile): a miss, never a memory blow-up.
-MAX_ENTRY_BYTES = 512 * 1024 * 1024
+# An entry bigger than this once decompressed is damaged (or hostile): a miss, and a bounded one (a render
+# of tens of thousands of resources stays well below it).
+MAX_ENTRY_BYTES = 128 * 1024 * 1024
 _REVISION_VARIABLES = "ARGOCD_APP_REVISION"
 _JSONNET = (".jsonnet", ".libsonnet")
 _OVERRIDE_FILES = ".argocd-source"
@@ -99,13 +100,34 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+# Where binaries' digests are remembered between runs: the render cache this process opened last.
+_BINARY_MEMO: list[RenderCache] = []
+
+
 def _binary(name: str) -> list[Any]:
     path = shutil.which(name)
     if path is None:
         return [name, None]
-    real = os.path.realpath(path)
+    return [name, _binary_digest(os.path.realpath(path))]
+
+
+def _binary_digest(real: str) -> str:
+    """The SHA-256 of a binary's content. CI jobs install the same kustomize or Helm afresh every time
+    (a new modification time, the same bytes): the content, not the file's times, decides whether the
+    cache answers. Hashing kubectl takes about 0.1 s, so the digest is remembered in the render cache by
+    path, size, inode and change time (which any rewrite of the file moves and no tool can set back)."""
     stat = os.stat(real)
-    return [name, real, stat.st_size, stat.st_mtime_ns]
+    ident = f"tool-binary\0{real}\0{stat.st_size}\0{stat.st_ino}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}"
+    key = hashlib.sha256(ident.encode()).hexdigest()
+    memo = _BINARY_MEMO[0] if _BINARY_MEMO else None
+    known = memo.remembered(key) if memo is not None else None
+    if known is not None:
+        return known
+    with open(real, "rb") as binary:
+        digest = hashlib.file_digest(binary, "sha256").hexdigest()
+    if memo is not None:
+        memo.remember(key, digest)
+    return digest
 
 
 def _project(name: str) -> str:
@@ -132,24 +154,25 @@ def _installed() -> dict[str, str]:
 
 def _distribution(name: str) -> list[Any]:
     """An installed distribution identified without importing it: its metadata directory (name and
-    version) and the size and modification time of its file list, which every (re)install rewrites."""
+    version) and the digest of its file list."""
     where = _installed().get(_project(name))
     if where is None:
         return [name, None]
     for listing in ("RECORD", "PKG-INFO", "SOURCES.txt"):
         try:
-            stat = os.stat(os.path.join(where, listing))
+            with open(os.path.join(where, listing), "rb") as file:
+                # The same wheel installed again writes the same list (with each file's hash): equal
+                # across CI jobs that reinstall it, different for another build.
+                return [name, os.path.basename(where), listing, hashlib.sha256(file.read()).hexdigest()]
         except OSError:
             continue
-        return [name, os.path.basename(where), listing, stat.st_size, stat.st_mtime_ns]
     return [name, os.path.basename(where)]
 
 
 @cache
 def tool_fingerprint() -> str:
     """The tools a render may run, identified without running them (a `kubectl version` costs more than
-    a cache hit): the binaries by path, size and modification time, the in-process engines by their
-    installed distribution."""
+    a cache hit): the binaries by content, the in-process engines by their installed distribution."""
     tools = [
         _binary("kustomize"),
         _binary("kubectl"),
@@ -378,13 +401,19 @@ def pack(data: Any) -> bytes:
     return zlib.compress(json.dumps(data, separators=(",", ":"), allow_nan=False).encode(), 1)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} in an entry (never written: pack refuses it)")
+
+
 def unpack(blob: bytes, schema: int) -> dict[str, Any]:
     """The entry's data; ValueError when it is not an entry of this schema (or too big to be one)."""
     inflate = zlib.decompressobj()
     text = inflate.decompress(blob, MAX_ENTRY_BYTES)
     if inflate.unconsumed_tail or not inflate.eof:
         raise ValueError("a truncated or oversized entry")
-    data = json.loads(text)
+    if inflate.unused_data:
+        raise ValueError("bytes after the entry")
+    data = json.loads(text, parse_constant=_no_constant)
     if type(data) is not dict or data.get("schema") != schema:
         raise ValueError("not a cache entry of this version")
     return data
@@ -446,6 +475,7 @@ class RenderCache:
         self.max_bytes = max_bytes
         self.stats = CacheStats()
         self._root = os.fspath(self.directory)
+        _BINARY_MEMO[:] = [self]
 
     def _file(self, key: str) -> str:
         return os.path.join(self._root, key[:2], f"{key}.json.z")  # a warm review reads thousands
@@ -481,6 +511,13 @@ class RenderCache:
         except (Uncacheable, ValueError):  # ValueError: a float JSON cannot write (NaN, infinity)
             self.stats.uncacheable += 1
             return False
+        if not self._store(key, blob):
+            self.stats.unwritable += 1  # a full or read-only cache slows the next run, nothing else
+            return False
+        self.stats.stored += 1
+        return True
+
+    def _store(self, key: str, blob: bytes) -> bool:
         path = self._path(key)
         try:
             self.directory.parent.parent.mkdir(parents=True, exist_ok=True)  # e.g. ~/.cache
@@ -488,9 +525,7 @@ class RenderCache:
                 directory.mkdir(mode=0o700, exist_ok=True)
             atomic_write(path, blob)  # mkstemp: the file is 0600
         except OSError:
-            self.stats.unwritable += 1  # a full or read-only cache slows the next run, nothing else
             return False
-        self.stats.stored += 1
         return True
 
     def get(self, key: str) -> RenderResult | None:
@@ -506,6 +541,18 @@ class RenderCache:
         versions = compute()
         self.write(key, lambda: pack({"schema": SCHEMA, "versions": [list(v) for v in versions]}))
         return versions
+
+    def remembered(self, key: str) -> str | None:
+        """A hex digest stored by `remember` (not counted in the render statistics)."""
+        try:
+            with open(self._file(key), "rb") as file:
+                text = file.read(65).decode("ascii")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text if re.fullmatch(r"[0-9a-f]{64}", text) else None
+
+    def remember(self, key: str, digest: str) -> None:
+        self._store(key, digest.encode("ascii"))  # if it cannot be stored, it is worked out again next time
 
     def put(self, key: str, result: RenderResult) -> bool:
         return self.write(key, lambda: encode(result))
