@@ -170,3 +170,11 @@ def test_a_diff_of_bodies_from_two_sources_still_sees_a_bool_against_a_number(be
     change = only(diff([*bodies, tricky_base], [*map(_reparsed, bodies), tricky_head]))
     assert change.key.name == "tricky"
     assert deltas(change)["data.flag"].before is before and deltas(change)["data.flag"].after is after
+
+
+def test_remembered_paths_keep_the_type_of_a_keyed_items_value() -> None:
+    """`true`, `1` and `1.0` are equal to Python; their paths are not the same path."""
+    from reviewer.diff.paths import ItemKey, format_path
+
+    shown = [format_path(("spec", "ports", ItemKey((("port", value),)), "x")) for value in (1, True, 1.0, 1)]
+    assert shown == [f"spec.ports[port={v}].x" for v in ("1", "true", "1.0", "1")]

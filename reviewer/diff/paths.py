@@ -54,12 +54,15 @@ def _value(value: Scalar) -> str:
 
 def format_path(path: Sequence[Segment]) -> str:
     """`("spec", "containers", ItemKey((("name", "api"),)), "image")` -> `spec.containers[name=api].image`."""
-    return _format(tuple(path))
+    path = tuple(path)
+    return _format(path, tuple(type(v) for s in path if isinstance(s, ItemKey) for _, v in s.shown))
 
 
 @lru_cache(maxsize=4096)
-def _format(path: Path) -> str:
-    """format_path, remembered: the same few paths change in resource after resource."""
+def _format(path: Path, types: tuple[type, ...]) -> str:
+    """format_path, remembered: the same few paths change in resource after resource. `types` (of the
+    keyed items' values) is part of the memo's key: `[port=1]`, `[port=true]` and `[port=1.0]` are
+    equal paths to Python, not the same path."""
     out: list[str] = []
     for segment in path:
         if isinstance(segment, ItemKey):
