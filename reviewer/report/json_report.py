@@ -30,7 +30,7 @@ from ..records import (
     Resource,
     ResourceKey,
 )
-from ..redaction import mask_secret_values, redact_text
+from ..redaction import redact_text
 from .json_text import dumps_indented
 from .masking import changed_secret_keys, is_secret_key, masked_body, masked_delta
 from .options import FormatOptions
@@ -157,7 +157,7 @@ def _side(resource: Resource | None, changed: frozenset[tuple[str, str]] = froze
         "syncOptions": list(resource.sync_options),
         "body": _jsonable(masked_body(resource, changed))
         if is_secret_key(resource.key)
-        else _redacted_jsonable(mask_secret_values(resource.body)),  # masked_body's other branch
+        else masked_body(resource, redact=_redacted_jsonable),  # converted as it is redacted
     }
 
 

@@ -9,7 +9,7 @@ again rather than trust that every producer of a `Report` did.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from ..records import Change, FieldDelta, Resource, ResourceKey
@@ -108,12 +108,19 @@ def changed_secret_keys(change: Change) -> frozenset[tuple[str, str]]:
     return frozenset(keys)
 
 
-def masked_body(resource: Resource, changed: frozenset[tuple[str, str]] = frozenset()) -> Mapping[str, Any]:
+def masked_body(
+    resource: Resource,
+    changed: frozenset[tuple[str, str]] = frozenset(),
+    *,
+    redact: Callable[[Any], Any] = redacted_strings,
+) -> Mapping[str, Any]:
     """The body to print: a Secret's values masked (by reviewer.redaction, and again by the resource's
-    key, in case the body lacks `apiVersion`), the values in `changed` marked as changed."""
+    key, in case the body lacks `apiVersion`), the values in `changed` marked as changed; any other
+    resource with its credential-shaped strings masked by `redact` (`redacted_strings`, or a variant
+    that also converts the body in the same walk)."""
     body = mask_secret_values(resource.body)
     if not is_secret_key(resource.key):
-        return cast(Mapping[str, Any], redacted_strings(body))
+        return cast(Mapping[str, Any], redact(body))
     masked = dict(body)
     for field in SECRET_FIELDS:
         values = masked.get(field)
