@@ -13,8 +13,21 @@ def test_entries_join_as_pathlib_joins_them(tmp_path: Path) -> None:
     (tmp_path / "file.yaml").write_text("a: 1\n")
     directory = str(tmp_path / "overlay")
     os.mkdir(directory)
-    for entry in ["file.yaml", "../file.yaml", "../file.yaml/", "../file.yaml/.", "../base/", "../base/.", ".",
-                  "..//base", "./../base", "", "/abs/x", "../missing/", "../base/../file.yaml"]:
+    for entry in [
+        "file.yaml",
+        "../file.yaml",
+        "../file.yaml/",
+        "../file.yaml/.",
+        "../base/",
+        "../base/.",
+        ".",
+        "..//base",
+        "./../base",
+        "",
+        "/abs/x",
+        "../missing/",
+        "../base/../file.yaml",
+    ]:
         joined = _join(directory, entry)
         expected = os.fspath(Path(directory) / entry)
         assert os.path.normpath(joined) == os.path.normpath(expected), entry

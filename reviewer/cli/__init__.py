@@ -96,7 +96,6 @@ def cli() -> None:
     """What will Argo CD do to your clusters when this change merges?"""
 
 
-
 # Collections of the youngest generation, every this many allocations (CPython's default: 700).
 GC_THRESHOLD = 50_000
 
