@@ -85,9 +85,11 @@ def test_a_cycle_is_the_standard_librarys_error() -> None:
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=5), children, max_size=4)
-    | st.tuples(children, children),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=5), children, max_size=4)
+        | st.tuples(children, children)
+    ),
     max_leaves=30,
 )
 

@@ -94,9 +94,33 @@ def _redact_every_pattern(text: str) -> tuple[str, int]:
 
 
 _FRAGMENTS = [
-    "ghp_", "gho_", "ghs_", "github_pat_", "glpat-", "AKIA", "ASIA", "xoxb-", "xoxe.", "eyJ", ".eyJ", "sk-",
-    "sk-proj-", "-----BEGIN RSA PRIVATE KEY-----", "-----END RSA PRIVATE KEY-----", "https://", "u:p@", "://",
-    "@", ":", " ", "\n", "a" * 12, "A1B2C3D4E5F6G7H8", "_-", "9" * 25, "x",
+    "ghp_",
+    "gho_",
+    "ghs_",
+    "github_pat_",
+    "glpat-",
+    "AKIA",
+    "ASIA",
+    "xoxb-",
+    "xoxe.",
+    "eyJ",
+    ".eyJ",
+    "sk-",
+    "sk-proj-",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----END RSA PRIVATE KEY-----",
+    "https://",
+    "u:p@",
+    "://",
+    "@",
+    ":",
+    " ",
+    "\n",
+    "a" * 12,
+    "A1B2C3D4E5F6G7H8",
+    "_-",
+    "9" * 25,
+    "x",
 ]
 
 

@@ -872,9 +872,11 @@ _BODY_TEXT = st.sampled_from(
 )
 _BODY = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | _BODY_TEXT,
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.one_of(_BODY_TEXT, st.integers()), children, max_size=3)
-    | st.tuples(children, children),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.one_of(_BODY_TEXT, st.integers()), children, max_size=3)
+        | st.tuples(children, children)
+    ),
     max_leaves=15,
 )
 

@@ -126,9 +126,7 @@ def render_options(func: F) -> F:
         directory = kwargs.pop("cache_dir")
         max_size = kwargs.pop("cache_max_size")
         use_cache = kwargs.pop("use_cache")
-        kwargs["cache"] = (
-            RenderCache(directory or default_cache_dir(), parse_size(max_size)) if use_cache else None
-        )
+        kwargs["cache"] = RenderCache(directory or default_cache_dir(), parse_size(max_size)) if use_cache else None
         return func(*args, **kwargs)
 
     decorated: Any = wrapper

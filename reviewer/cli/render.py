@@ -93,9 +93,7 @@ def render_command(
         if cache is not None:
             cache.evict()
         if fmt == "json":
-            click.echo(
-                json.dumps({"revision": view.revision, "apps": [result_json(r) for r in results]}, indent=2)
-            )
+            click.echo(json.dumps({"revision": view.revision, "apps": [result_json(r) for r in results]}, indent=2))
         else:
             click.echo("\n".join(result_yaml(r) for r in results), nl=False)
         failed = any(r.errors for r in results) or bool(view.discovery.errors)

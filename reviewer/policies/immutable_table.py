@@ -138,9 +138,7 @@ class ImmutableTable:
     rules: tuple[FieldRule, ...] = ()
     facts: tuple[KindFacts, ...] = ()
     # (group, kind, apiVersion) -> its rules: a review checks thousands of changes of a few kinds.
-    _by_kind: dict[tuple[str, str, str], tuple[FieldRule, ...]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    _by_kind: dict[tuple[str, str, str], tuple[FieldRule, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def rules_for(self, resource: Resource) -> list[FieldRule]:
         key = resource.key

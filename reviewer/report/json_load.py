@@ -148,9 +148,7 @@ def load_document(text: str, source: str) -> dict[str, Any]:
     version = data.get("schemaVersion")
     if type(version) is not int or version != SCHEMA_VERSION:  # JSON `true` is not 1
         found = "no schemaVersion" if version is None else f"schemaVersion {version!r}"
-        raise UsageError(
-            f"{source}: not a gitops-reviewer JSON report of schema version {SCHEMA_VERSION} ({found})"
-        )
+        raise UsageError(f"{source}: not a gitops-reviewer JSON report of schema version {SCHEMA_VERSION} ({found})")
     return data
 
 

@@ -158,6 +158,4 @@ def coupled_apps(shards: Sequence[Reviewed]) -> frozenset[str]:
     members: dict[str, set[str]] = {}
     for app in owner:
         members.setdefault(groups.find(app), set()).add(app)
-    return frozenset(
-        app for group in members.values() if len({owner[a] for a in group}) > 1 for app in group
-    )
+    return frozenset(app for group in members.values() if len({owner[a] for a in group}) > 1 for app in group)

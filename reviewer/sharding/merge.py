@@ -129,9 +129,7 @@ class _Share:
 
 def _share(part: ShardPart) -> _Share:
     report = part.report
-    return _Share(
-        part.meta.assigned, report.apps, report.changes, report.findings, part.base_errors, part.head_errors
-    )
+    return _Share(part.meta.assigned, report.apps, report.changes, report.findings, part.base_errors, part.head_errors)
 
 
 class _AppsScope:
