@@ -24,7 +24,17 @@ from .llm.options import LlmOptions
 from .llm.settings import effective_settings
 from .policies.context import EvaluationContext
 from .policies.user import load_user_policies
-from .records import App, AppStatus, Change, Finding, RenderError, RenderResult, Report, severity_rank
+from .records import (
+    App,
+    AppStatus,
+    Change,
+    Finding,
+    LlmReview,
+    RenderError,
+    RenderResult,
+    Report,
+    severity_rank,
+)
 from .rendering.cache import RenderCache
 from .revision import RevisionView, default_jobs, open_revision
 from .selection import Selection, select_apps
@@ -296,18 +306,28 @@ def review(
         if llm_settings.enabled:
             # Advisory: the model's findings are added (capped by llm.severityCap), never substituted;
             # prompt overrides come from the base revision's tree, like the config.
-            from .llm.stage import run_llm_review  # the LLM client and payload: only when the review is on
-
-            with clock.stage("llm"):
-                llm_findings, llm_review = run_llm_review(
-                    llm_settings,
-                    ctx,
-                    findings,
-                    base_root=base.tree.root,
-                    waivers=tuple(base.config.waivers),
-                    observer=llm.observer if llm is not None else None,
+            try:
+                from .llm.stage import run_llm_review  # the LLM client and payload: only when the review is on
+            except ImportError as exc:  # a broken install: the review is unavailable, the verdict stands
+                llm_review = LlmReview(
+                    status="unavailable",
+                    reason=f"internal error in the LLM review: it cannot be loaded ({exc})",
+                    kind="internal",
+                    model=llm_settings.model,
+                    endpoint=llm_settings.endpoint,
+                    severity_cap=llm_settings.severity_cap,
                 )
-            findings = (*findings, *llm_findings)
+            else:
+                with clock.stage("llm"):
+                    llm_findings, llm_review = run_llm_review(
+                        llm_settings,
+                        ctx,
+                        findings,
+                        base_root=base.tree.root,
+                        waivers=tuple(base.config.waivers),
+                        observer=llm.observer if llm is not None else None,
+                    )
+                findings = (*findings, *llm_findings)
         discovery_errors = (*base.discovery.errors, *head.discovery.errors)
         errors = discovery_errors + tuple(
             e for _, result in [*base_side.values(), *head_side.values()] for e in result.errors

@@ -9,6 +9,7 @@ misconfiguration.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -345,6 +346,19 @@ def test_a_crash_in_the_llm_stage_leaves_the_rules_verdict(shop: Path, baseline:
     assert "LLM review unavailable: internal error in the LLM review: RuntimeError: observer broke" in (
         format_report(report, "text")
     )
+
+
+def test_an_llm_stage_that_cannot_be_loaded_leaves_the_rules_verdict(
+    shop: Path, baseline: Report, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "reviewer.llm.stage", None)  # `import` raises ImportError
+    report = review(resolve_change(shop, base="HEAD"), llm=LlmOptions(settings=settings(fake)))
+    assert_rule_verdict(report, baseline)
+    assert report.llm is not None and (report.llm.status, report.llm.kind) == ("unavailable", "internal")
+    assert "LLM review unavailable: internal error in the LLM review: it cannot be loaded" in (
+        format_report(report, "text")
+    )
+    assert fake.requests == []
 
 
 def test_nothing_changed_skips_the_model(tmp_path: Path, fake: FakeOpenAI) -> None:
