@@ -16,7 +16,9 @@ from ..yamlio import MAX_DOCUMENT_BYTES, Document, load_json, load_yaml_stream
 from .applications import is_argo_kind
 
 _EXTENSIONS = (".yaml", ".yml", ".json")
-_JSONNET = (".jsonnet", ".libsonnet")  # read only to see whether they may produce Applications
+# Jsonnet programs and libraries (the scan reads them only to see whether they may produce Applications;
+# the render cache never caches an app that reads one).
+JSONNET_EXTENSIONS = (".jsonnet", ".libsonnet")
 _FIRST_READ = 64 * 1024  # bytes read of each file before the rest (most manifests are smaller)
 # `kind: Application` / `kind: ApplicationSet` in YAML, JSON or Jsonnet spelling.
 APPLICATION_KIND = re.compile(r"""["']?kind["']?\s*:\s*["']?Application(?:Set)?\b""")
@@ -58,7 +60,7 @@ def scan_tree(root: Path, ignore: tuple[str, ...] = (), parsed: dict[str, list[D
         dirnames[:] = sorted(d for d in dirnames if d != ".git" and not _is_chart_templates(directory, d))
         prefix = "" if dirpath == top else dirpath[len(top) + 1 :].replace(os.sep, "/") + "/"
         for name in sorted(filenames):
-            if not name.endswith(_EXTENSIONS + _JSONNET):
+            if not name.endswith(_EXTENSIONS + JSONNET_EXTENSIONS):
                 continue
             rel = prefix + name
             if any(doublestar_match(pattern, rel) for pattern in ignore):
@@ -87,7 +89,7 @@ def scan_tree(root: Path, ignore: tuple[str, ...] = (), parsed: dict[str, list[D
                 continue
             if has_argo and APPLICATION_KIND.search(text):
                 result.argo_files.add(rel)
-            if name.endswith(_JSONNET):
+            if name.endswith(JSONNET_EXTENSIONS):
                 continue
             try:
                 if name.endswith(".json"):

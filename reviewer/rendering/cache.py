@@ -53,6 +53,7 @@ from typing import Any, TypeVar
 
 from .. import __version__
 from ..cachedir import atomic_write
+from ..discovery.scan import JSONNET_EXTENSIONS
 from ..records import App, Location, RenderResult, Resource, ResourceKey
 from ..trees import SYMLINK_MODE, TreeContent
 from .context import RenderContext
@@ -64,7 +65,6 @@ DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 # of tens of thousands of resources stays well below it).
 MAX_ENTRY_BYTES = 128 * 1024 * 1024
 _REVISION_VARIABLES = "ARGOCD_APP_REVISION"
-_JSONNET = (".jsonnet", ".libsonnet")
 _OVERRIDE_FILES = ".argocd-source"
 
 
@@ -260,7 +260,7 @@ def _directory(content: TreeContent, known: dict[str, _Directory], directory: st
         found = _Directory(
             digest=digest.hexdigest(),
             symlink=next((path for path, mode, _ in entries if mode == SYMLINK_MODE), None),
-            jsonnet=next((path for path, _, _ in entries if path.endswith(_JSONNET)), None),
+            jsonnet=next((path for path, _, _ in entries if path.endswith(JSONNET_EXTENSIONS)), None),
             override=any(_OVERRIDE_FILES in path for path, _, _ in entries),
         )
         known[directory] = found
@@ -295,7 +295,7 @@ def render_key(
         found = content.file(file)
         named.append((file, *found) if found is not None else (file, "", ""))  # absent: part of the key too
         symlink = symlink or (found is not None and found[0] == SYMLINK_MODE)
-        jsonnet = jsonnet or file.endswith(_JSONNET)
+        jsonnet = jsonnet or file.endswith(JSONNET_EXTENSIONS)
         override = override or _OVERRIDE_FILES in file
     if symlink:
         raise Uncacheable("a symlink is among its inputs")
