@@ -145,3 +145,28 @@ def test_a_bool_against_a_number_in_a_single_pair_is_marked_as_differing() -> No
     (pair,) = pair_resources(olds, news, Identical())
     assert pair.differ and pair.base is not None and pair.head is not None
     assert (pair.base.resource, pair.head.resource) == (before, after)
+
+
+def test_judging_pairs_together_answers_as_one_call_each_in_order() -> None:
+    """`Identical.differing` over many pairs: the same answers, and the same state after, as calls one
+    by one, through both modes (pairs from two sources switch to format 2; after RETRY_AFTER
+    comparisons the current format is tried again)."""
+    import json
+
+    from test_diff_fast_paths import _TRICKY
+
+    from reviewer.diff.deltas import RETRY_AFTER
+
+    def from_two_sources(n: int) -> tuple[Any, Any]:
+        body = {"labels": {"app": f"web-{n}"}, "replicas": n, "paused": n % 2 == 0}
+        return body, json.loads(json.dumps(body))
+
+    tricky = [(before, after) for before, after, _ in _TRICKY]
+    pairs = [*tricky, *(from_two_sources(n) for n in range(RETRY_AFTER + 5)), *tricky, *tricky]
+    pairs += [(p[0], p[0]) for p in tricky]  # the same object on both sides
+    for start in (0, 3, RETRY_AFTER):
+        one_by_one, together = Identical(), Identical()
+        one_by_one._skip = together._skip = start
+        expected = [i for i, (before, after) in enumerate(pairs) if not one_by_one(before, after)]
+        assert together.differing([b for b, _ in pairs], [a for _, a in pairs]) == expected
+        assert together._skip == one_by_one._skip

@@ -450,3 +450,21 @@ def test_pattern_wildcards() -> None:
     assert parse_path("spec.*.x[].y", pattern=True) == (Key("spec"), AnyKey(), Key("x"), AnyItem(), Key("y"))
     with pytest.raises(ValueError):
         parse_path("spec.*")  # wildcards only in patterns
+
+
+def test_crds_are_found_in_every_render_in_order_and_only_with_their_group() -> None:
+    from reviewer.policies.immutable_table import CRD_GROUP, CRD_KIND, crds_of
+    from reviewer.records import Resource, ResourceKey
+
+    def res(group: str, kind: str, name: str) -> Resource:
+        return Resource(ResourceKey(group, kind, "", name), "v1", {}, "argocd/a")
+
+    crd_a, crd_b = res(CRD_GROUP, CRD_KIND, "a.example.com"), res(CRD_GROUP, CRD_KIND, "b.example.com")
+    lookalike = res("other.example.com", CRD_KIND, "c")  # the kind of a CRD in another group
+    renders = [
+        (res("", "ConfigMap", "x"), crd_a, lookalike),
+        (),
+        [res("apps", "Deployment", "y")],
+        iter([crd_b, res("", "Service", "z")]),  # any iterable, not only a sequence
+    ]
+    assert list(crds_of(renders)) == [crd_a, crd_b]

@@ -19,11 +19,12 @@ are unchanged). The digest is worked out only where the order of several entries
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..records import Manifest, Resource
+from ..records import Resource
+from .deltas import Identical
 from .normalise import digest, normalise
 
 Group = tuple[str, bool]  # destination cluster, hook or not
@@ -165,16 +166,20 @@ def _entries(cluster: str, slot: Slot | None) -> list[Entry]:
     return slot if isinstance(slot, list) else [Entry(cluster, slot.app, slot)]
 
 
-def pair_resources(olds: Index, news: Index, identical: Callable[[Manifest, Manifest], bool]) -> Iterator[Pair]:
+def pair_resources(olds: Index, news: Index, identical: Identical) -> Iterator[Pair]:
     """Every resource of either side in exactly one pair (see the module doc for the order of pairing),
     except the pairs of one resource a side, of one app, whose bodies are `identical`: nothing is made
     for those. `news` is emptied on the way.
 
-    Pairs of one identity come in pairing order; identities come in the order they were first seen."""
+    Pairs of one identity come in pairing order. The pairs of one resource a side, of one app, are
+    judged together once their group (cluster, hook or not) has been walked, in one call
+    (`Identical.differing`, no Python call per pair), so they come after the group's other pairs."""
     for group, old_keys in olds.items():
         cluster = group[0]
         new_keys = news.pop(group, None) or {}
         take = new_keys.pop
+        befores: list[Resource] = []
+        afters: list[Resource] = []
         for key, old in old_keys.items():
             new = take(key, None)
             if isinstance(old, list) or isinstance(new, list):
@@ -183,8 +188,12 @@ def pair_resources(olds: Index, news: Index, identical: Callable[[Manifest, Mani
                 yield Pair(Entry(cluster, old.app, old), None)
             elif old.app != new.app:
                 yield Pair(Entry(cluster, old.app, old), Entry(cluster, new.app, new))
-            elif not identical(old.body, new.body):
-                yield Pair(Entry(cluster, old.app, old), Entry(cluster, new.app, new), differ=True)
+            else:
+                befores.append(old)
+                afters.append(new)
+        for i in identical.differing([r.body for r in befores], [r.body for r in afters]):
+            old, new = befores[i], afters[i]
+            yield Pair(Entry(cluster, old.app, old), Entry(cluster, new.app, new), differ=True)
         for new in new_keys.values():
             yield from _pair_group([], _entries(cluster, new))
     for group, new_keys in news.items():

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from operator import attrgetter
 from typing import Any
 
 from ..diff.quantities import parse as parse_quantity
@@ -301,11 +302,20 @@ def crd_table(crds: Iterable[Resource]) -> ImmutableTable:
     return ImmutableTable(tuple(rules.values()))
 
 
+_KIND_OF = attrgetter("key.kind")
+
+
 def crds_of(renders: Iterable[Iterable[Resource]]) -> Iterator[Resource]:
+    """The CustomResourceDefinitions among the rendered resources, in order. Every rendered resource
+    passes here, so each render's kinds are read in C (`map` of an attrgetter) and searched in C; only a
+    render that has a CRD is walked in Python."""
     for resources_ in renders:
-        for resource in resources_:
-            key = resource.key  # every rendered resource passes here: no tuple built for each
-            if key.kind == CRD_KIND and key.group == CRD_GROUP:
+        resources_ = resources_ if isinstance(resources_, Sequence) else tuple(resources_)
+        kinds = list(map(_KIND_OF, resources_))
+        if CRD_KIND not in kinds:
+            continue
+        for resource, kind in zip(resources_, kinds, strict=True):
+            if kind == CRD_KIND and resource.key.group == CRD_GROUP:
                 yield resource
 
 
