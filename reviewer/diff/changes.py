@@ -137,7 +137,7 @@ def _change(pair: Pair, rules: _IgnoreRules) -> Change | None:
         if not raw and not moved:
             return None
         deltas = _field_deltas(key, raw, (pair.base, pair.head), rules(pair.head.app)) if raw else ()
-    changed = changed_keys(raw)
+    changed = changed_keys(raw) if _is_secret(key) else set()  # only a Secret is masked (_shown)
     return Change(
         key=key,
         type="moved" if moved else "modified",

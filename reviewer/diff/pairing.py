@@ -12,8 +12,9 @@ sides swaps the pairs; the order of the inputs does not matter):
 Nearly every identity has at most one entry per side, and then the rules above pair those two
 whatever their apps and bodies. Such an identity costs no allocation: the index (`index_resources`)
 holds the Resource itself, and `pair_resources` hands over the pairs of two resources of the same
-app that its `unchanged` test accepts without making anything for them (most resources of a review
-are unchanged). The digest is worked out only where the order of several entries depends on it.
+app whose bodies are identical without making anything for them (most resources of a review are
+unchanged), judging them all in one loop (`deltas.Identical.differing`). The digest is worked out
+only where the order of several entries depends on it.
 """
 
 from __future__ import annotations
