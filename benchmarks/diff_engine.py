@@ -340,8 +340,14 @@ def run(resources: int, changed_fraction: float, *, isolated: bool = True) -> di
     if not isolated:
         return measure(resources, changed_fraction)
     out = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--resources", str(resources), "--changed-fraction",
-         str(changed_fraction)],
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--resources",
+            str(resources),
+            "--changed-fraction",
+            str(changed_fraction),
+        ],
         check=True,
         capture_output=True,
         text=True,

@@ -450,3 +450,105 @@ def test_pattern_wildcards() -> None:
     assert parse_path("spec.*.x[].y", pattern=True) == (Key("spec"), AnyKey(), Key("x"), AnyItem(), Key("y"))
     with pytest.raises(ValueError):
         parse_path("spec.*")  # wildcards only in patterns
+
+
+def test_crds_are_found_in_every_render_in_order_and_only_with_their_group() -> None:
+    from reviewer.policies.immutable_table import CRD_GROUP, CRD_KIND, crds_of
+    from reviewer.records import Resource, ResourceKey
+
+    def res(group: str, kind: str, name: str) -> Resource:
+        return Resource(ResourceKey(group, kind, "", name), "v1", {}, "argocd/a")
+
+    crd_a, crd_b = res(CRD_GROUP, CRD_KIND, "a.example.com"), res(CRD_GROUP, CRD_KIND, "b.example.com")
+    lookalike = res("other.example.com", CRD_KIND, "c")  # the kind of a CRD in another group
+    renders = [
+        (res("", "ConfigMap", "x"), crd_a, lookalike),
+        (),
+        [res("apps", "Deployment", "y")],
+        iter([crd_b, res("", "Service", "z")]),  # any iterable, not only a sequence
+    ]
+    assert list(crds_of(renders)) == [crd_a, crd_b]
+
+
+def _violations_without_the_path_filter(change: Any, table: Any) -> list[Any]:
+    """immutable_table.violations as it reads every rule's conditions before looking at the deltas."""
+    from reviewer.policies import immutable_table as it
+
+    assert change.base is not None and change.head is not None
+    base, head = change.base.body, change.head.body
+    facts = table.facts_for(change.key.group, change.key.kind)
+    deltas = [(d, p) for d in change.deltas if (p := it._parsed(d)) is not None and not it._noise(d, p, facts)]
+    found = []
+    for rule in table.rules_for(change.head):
+        if not all(it.BODY_CONDITIONS[c](base, head) for c in rule.when if c in it.BODY_CONDITIONS):
+            continue
+        checks = [it.VALUE_CONDITIONS[c] for c in rule.when if c in it.VALUE_CONDITIONS]
+        hits = [d for d, p in deltas if (v := it._field_values(d, p, rule)) is not None and all(c(*v) for c in checks)]
+        if hits and it._compare_holds(rule, base, head):
+            found.append(it.Violation(rule, tuple(hits)))
+    return found
+
+
+def test_only_deltas_near_a_field_are_read_and_the_answers_are_those_of_reading_all() -> None:
+    from reviewer.config import Config
+    from reviewer.diff import diff_renders
+    from reviewer.policies.immutable_table import builtin_table, violations
+    from reviewer.records import App, Destination, RenderResult, Resource, ResourceKey, SyncPolicy
+
+    app = App(
+        "web",
+        "argocd",
+        "default",
+        (),
+        Destination("https://kubernetes.default.svc", "", "web"),
+        SyncPolicy(),
+        (),
+        (),
+        None,
+        {},
+    )
+    service = {"type": "ClusterIP", "clusterIP": "10.0.0.1", "ports": [{"port": 80}], "selector": {"app": "a"}}
+    pairs: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+        ("", "Service", {"spec": service}, {"spec": {**service, "clusterIP": "10.0.0.2"}}),
+        ("", "Service", {"spec": service}, {"spec": {**service, "type": "ExternalName", "clusterIP": "10.0.0.2"}}),
+        ("", "Service", {"spec": {**service, "clusterIP": "None"}}, {"spec": {**service, "clusterIP": "10.0.0.9"}}),
+        ("", "Service", {"spec": service}, {}),  # the whole spec removed: a delta above every field
+        ("", "Service", {"spec": service}, {"spec": {**service, "ports": [{"port": 81}]}}),
+        (
+            "apps",
+            "Deployment",
+            {"spec": {"selector": {"matchLabels": {"a": "1"}}, "replicas": 1}},
+            {"spec": {"selector": {"matchLabels": {"a": "2"}}, "replicas": 1}},
+        ),
+        ("apps", "Deployment", {"spec": {"replicas": 1}}, {"spec": {"replicas": 2}}),
+        ("apps", "StatefulSet", {"spec": {"serviceName": "a", "replicas": 1}}, {"spec": {"serviceName": "b"}}),
+        (
+            "batch",
+            "Job",
+            {"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x:1"}]}}}},
+            {"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x:2"}]}}, "parallelism": 2}},
+        ),
+        (
+            "",
+            "PersistentVolumeClaim",
+            {"spec": {"resources": {"requests": {"storage": "2Gi"}}, "volumeMode": "Filesystem"}},
+            {"spec": {"resources": {"requests": {"storage": "1Gi"}}, "volumeMode": "Block"}},
+        ),
+        ("", "ConfigMap", {"immutable": True, "data": {"a": "1"}}, {"immutable": True, "data": {"a": "2"}}),
+        ("", "ConfigMap", {"data": {"a": "1"}}, {"data": {"a": "2"}}),
+    ]
+    table = builtin_table()
+    checked = 0
+    for n, (group, kind, before, after) in enumerate(pairs):
+        key = ResourceKey(group, kind, "web", f"r{n}")
+        version = f"{group}/v1" if group else "v1"
+
+        def side(body: dict[str, Any], key: ResourceKey = key, version: str = version, kind: str = kind) -> Any:
+            full = {"apiVersion": version, "kind": kind, "metadata": {"name": key.name, "namespace": "web"}, **body}
+            return {app.id: (app, RenderResult(app.id, (Resource(key, version, full, app.id),)))}
+
+        (change,) = diff_renders(side(before), side(after), config=Config())
+        for skip in (False, True):
+            assert violations(change, table, skip_ignored=skip) == _violations_without_the_path_filter(change, table)
+        checked += bool(_violations_without_the_path_filter(change, table))
+    assert checked >= 5, "the cases must include violations, not only quiet changes"

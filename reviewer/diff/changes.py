@@ -16,6 +16,7 @@ from typing import Any
 from ..config import Config
 from ..records import App, Change, FieldDelta, RenderResult, Resource, ResourceKey
 from .clusters import destination_cluster
+from .collector import collector_paused
 from .deltas import RawDelta, body_deltas, identical
 from .ignore import IgnoreRule, covered, parse_rules, strip
 from .jsonshape import plain
@@ -136,7 +137,7 @@ def _change(pair: Pair, rules: _IgnoreRules) -> Change | None:
         if not raw and not moved:
             return None
         deltas = _field_deltas(key, raw, (pair.base, pair.head), rules(pair.head.app)) if raw else ()
-    changed = changed_keys(raw)
+    changed = changed_keys(raw) if _is_secret(key) else set()  # only a Secret is masked (_shown)
     return Change(
         key=key,
         type="moved" if moved else "modified",
@@ -167,7 +168,8 @@ def diff_renders(base: Renders, head: Renders, *, config: Config) -> tuple[Chang
     Sorted by app (head's, else base's), then key.
     """
     skipped = {app_id for side in (base, head) for app_id, (_, result) in side.items() if result.errors}
-    pairs = pair_resources(_index(base, skipped, config), _index(head, skipped, config), identical)
-    rules = _IgnoreRules(head, config)
-    changes = [c for c in (_change(p, rules) for p in pairs) if c is not None]
-    return tuple(sorted(changes, key=lambda c: (c.app, c.key, c.hook, c.cluster, c.type)))
+    with collector_paused():  # no cycles made here (collector module)
+        pairs = pair_resources(_index(base, skipped, config), _index(head, skipped, config), identical)
+        rules = _IgnoreRules(head, config)
+        changes = [c for c in (_change(p, rules) for p in pairs) if c is not None]
+        return tuple(sorted(changes, key=lambda c: (c.app, c.key, c.hook, c.cluster, c.type)))

@@ -12,18 +12,20 @@ sides swaps the pairs; the order of the inputs does not matter):
 Nearly every identity has at most one entry per side, and then the rules above pair those two
 whatever their apps and bodies. Such an identity costs no allocation: the index (`index_resources`)
 holds the Resource itself, and `pair_resources` hands over the pairs of two resources of the same
-app that its `unchanged` test accepts without making anything for them (most resources of a review
-are unchanged). The digest is worked out only where the order of several entries depends on it.
+app whose bodies are identical without making anything for them (most resources of a review are
+unchanged), judging them all in one loop (`deltas.Identical.differing`). The digest is worked out
+only where the order of several entries depends on it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..records import Manifest, Resource
+from ..records import Resource
+from .deltas import Identical
 from .normalise import digest, normalise
 
 Group = tuple[str, bool]  # destination cluster, hook or not
@@ -74,27 +76,51 @@ def index_resources(apps: Iterable[tuple[str, str, Iterable[Resource]]]) -> Inde
     """The resources of one revision by identity, from (destination cluster, app id, resources) per app.
 
     An identity's slot is the Resource itself while it is the only one and names the app it is listed
-    under (the usual case: nothing allocated), else the list of its entries."""
+    under (the usual case: nothing allocated), else the list of its entries.
+
+    Speed: every resource of both revisions passes here, so the usual case costs one `setdefault` (one
+    hash of the key tuple, in C) and two checks; anything else goes through `_add`."""
     out: Index = {}
     for cluster, app_id, resources in apps:
-        plain = out.setdefault((cluster, False), {})
-        hooks = out.setdefault((cluster, True), {})
+        plain = out.get((cluster, False))
+        if plain is None:
+            plain = out[(cluster, False)] = {}
+            out[(cluster, True)] = {}
+        hooks = out[(cluster, True)]
+        put = plain.setdefault
+        size = len(plain)
         for resource in resources:
-            by_key = hooks if resource.hook_phases else plain
             rkey = resource.key
             key = (rkey.group, rkey.kind, rkey.namespace, rkey.name)
-            found = by_key.get(key)
-            if found is None and resource.app == app_id:  # the first of its identity: the resource is the slot
-                by_key[key] = resource
+            if resource.hook_phases:
+                _add(hooks, key, cluster, app_id, resource)
                 continue
-            entry = Entry(cluster, app_id, resource)
-            if found is None:
-                by_key[key] = [entry]
-            elif isinstance(found, list):
-                found.append(entry)
+            found = put(key, resource)
+            if len(plain) == size:  # the identity was there already
+                _add(plain, key, cluster, app_id, resource, found)
             else:
-                by_key[key] = [Entry(cluster, found.app, found), entry]
+                size += 1
+                if resource.app != app_id:  # it may not be the slot: see the docstring
+                    plain[key] = [Entry(cluster, app_id, resource)]
     return out
+
+
+def _add(
+    by_key: dict[Key, Slot], key: Key, cluster: str, app_id: str, resource: Resource, found: Slot | None = None
+) -> None:
+    """`resource` added to its identity in `by_key`, whose slot is `found` (looked up if not given)."""
+    if found is None:
+        found = by_key.get(key)
+        if found is None and resource.app == app_id:
+            by_key[key] = resource
+            return
+    entry = Entry(cluster, app_id, resource)
+    if found is None:
+        by_key[key] = [entry]
+    elif isinstance(found, list):
+        found.append(entry)
+    else:
+        by_key[key] = [Entry(cluster, found.app, found), entry]
 
 
 def _match(base: list[Entry], head: list[Entry], pairs: list[Pair]) -> tuple[list[Entry], list[Entry]]:
@@ -141,26 +167,34 @@ def _entries(cluster: str, slot: Slot | None) -> list[Entry]:
     return slot if isinstance(slot, list) else [Entry(cluster, slot.app, slot)]
 
 
-def pair_resources(olds: Index, news: Index, identical: Callable[[Manifest, Manifest], bool]) -> Iterator[Pair]:
+def pair_resources(olds: Index, news: Index, identical: Identical) -> Iterator[Pair]:
     """Every resource of either side in exactly one pair (see the module doc for the order of pairing),
     except the pairs of one resource a side, of one app, whose bodies are `identical`: nothing is made
     for those. `news` is emptied on the way.
 
-    Pairs of one identity come in pairing order; identities come in the order they were first seen."""
+    Pairs of one identity come in pairing order. The pairs of one resource a side, of one app, are
+    judged together once their group (cluster, hook or not) has been walked, in one call
+    (`Identical.differing`, no Python call per pair), so they come after the group's other pairs."""
     for group, old_keys in olds.items():
         cluster = group[0]
         new_keys = news.pop(group, None) or {}
+        take = new_keys.pop
+        befores: list[Resource] = []
+        afters: list[Resource] = []
         for key, old in old_keys.items():
-            new = new_keys.pop(key, None)
-            if not isinstance(old, list) and not isinstance(new, list):  # the usual case (see _pair_group)
-                if new is None:
-                    yield Pair(Entry(cluster, old.app, old), None)
-                elif old.app != new.app:
-                    yield Pair(Entry(cluster, old.app, old), Entry(cluster, new.app, new))
-                elif not identical(old.body, new.body):
-                    yield Pair(Entry(cluster, old.app, old), Entry(cluster, new.app, new), differ=True)
-            else:
+            new = take(key, None)
+            if isinstance(old, list) or isinstance(new, list):
                 yield from _pair_group(_entries(cluster, old), _entries(cluster, new))
+            elif new is None:  # one entry a side, or none at head: the usual case (see _pair_group)
+                yield Pair(Entry(cluster, old.app, old), None)
+            elif old.app != new.app:
+                yield Pair(Entry(cluster, old.app, old), Entry(cluster, new.app, new))
+            else:
+                befores.append(old)
+                afters.append(new)
+        for i in identical.differing([r.body for r in befores], [r.body for r in afters]):
+            old, new = befores[i], afters[i]
+            yield Pair(Entry(cluster, old.app, old), Entry(cluster, new.app, new), differ=True)
         for new in new_keys.values():
             yield from _pair_group([], _entries(cluster, new))
     for group, new_keys in news.items():

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from operator import attrgetter
 from typing import Any
 
 from ..diff.quantities import parse as parse_quantity
@@ -139,6 +140,7 @@ class ImmutableTable:
     facts: tuple[KindFacts, ...] = ()
     # (group, kind, apiVersion) -> its rules: a review checks thousands of changes of a few kinds.
     _by_kind: dict[tuple[str, str, str], tuple[FieldRule, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _facts: dict[tuple[str, str], tuple[KindFacts, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def rules_for(self, resource: Resource) -> list[FieldRule]:
         key = resource.key
@@ -149,7 +151,12 @@ class ImmutableTable:
         return list(found)
 
     def facts_for(self, group: str, kind: str) -> list[KindFacts]:
-        return [f for f in self.facts if f.group in ("*", group) and f.kind in ("*", kind)]
+        found = self._facts.get((group, kind))
+        if found is None:
+            found = self._facts[(group, kind)] = tuple(
+                f for f in self.facts if f.group in ("*", group) and f.kind in ("*", kind)
+            )
+        return list(found)
 
     def __add__(self, other: ImmutableTable) -> ImmutableTable:
         return ImmutableTable(self.rules + other.rules, self.facts + other.facts)
@@ -301,11 +308,20 @@ def crd_table(crds: Iterable[Resource]) -> ImmutableTable:
     return ImmutableTable(tuple(rules.values()))
 
 
+_KIND_OF = attrgetter("key.kind")
+
+
 def crds_of(renders: Iterable[Iterable[Resource]]) -> Iterator[Resource]:
+    """The CustomResourceDefinitions among the rendered resources, in order. Every rendered resource
+    passes here, so each render's kinds are read in C (`map` of an attrgetter) and searched in C; only a
+    render that has a CRD is walked in Python."""
     for resources_ in renders:
-        for resource in resources_:
-            key = resource.key  # every rendered resource passes here: no tuple built for each
-            if key.kind == CRD_KIND and key.group == CRD_GROUP:
+        resources_ = resources_ if isinstance(resources_, Sequence) else tuple(resources_)
+        kinds = list(map(_KIND_OF, resources_))
+        if CRD_KIND not in kinds:
+            continue
+        for resource, kind in zip(resources_, kinds, strict=True):
+            if kind == CRD_KIND and resource.key.group == CRD_GROUP:
                 yield resource
 
 
@@ -420,11 +436,16 @@ def violations(change: Change, table: ImmutableTable, *, skip_ignored: bool) -> 
             deltas.append((delta, path))
     found: list[Violation] = []
     for rule in table.rules_for(change.head):
+        # Only a delta at, below or above the rule's field can break it (_field_values is None for the
+        # others): most changes touch no immutable field, and then no condition needs to be read.
+        near = [(d, p) for d, p in deltas if is_under(p, rule.path) or is_above(p, rule.path)]
+        if not near:
+            continue
         if not all(BODY_CONDITIONS[c](base, head) for c in rule.when if c in BODY_CONDITIONS):
             continue
         value_conditions = [VALUE_CONDITIONS[c] for c in rule.when if c in VALUE_CONDITIONS]
         hits = []
-        for delta, path in deltas:
+        for delta, path in near:
             values = _field_values(delta, path, rule)
             if values is not None and all(check(*values) for check in value_conditions):
                 hits.append(delta)

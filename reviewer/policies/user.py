@@ -184,21 +184,19 @@ def _matches(policy: UserPolicy, change: Change, operation: str) -> bool:
 
 
 def evaluate_user_policies(ctx: EvaluationContext, policies: tuple[UserPolicy, ...]) -> Iterator[Finding]:
+    if not policies:
+        return
     for change in ctx.changes:
         if change.hook or change.ignored:
             continue
         operation = _OPERATIONS[change.type]
-        variables = {
-            "object": dict(mask_secret_values(change.head.body)) if change.head else None,
-            "oldObject": dict(mask_secret_values(change.base.body)) if change.base else None,
-            "operation": operation,
-            "app": _app_view(ctx.app(change.app) or ctx.app(change.app, base=True)),
-            "change": {"type": change.type, "paths": [d.path for d in change.deltas]},
-        }
+        variables: dict[str, Any] | None = None  # made for the first policy that matches the change
         resource = change.head or change.base
         for policy in policies:
             if not _matches(policy, change, operation):
                 continue
+            if variables is None:
+                variables = _variables(ctx, change, operation)
             try:
                 fired = policy.condition.evaluate(variables)
                 if fired is not True:
@@ -228,3 +226,14 @@ def evaluate_user_policies(ctx: EvaluationContext, policies: tuple[UserPolicy, .
                 location=resource.location if resource else None,
                 origin="policy",
             )
+
+
+def _variables(ctx: EvaluationContext, change: Change, operation: str) -> dict[str, Any]:
+    """The CEL variables of one change (see the module doc)."""
+    return {
+        "object": dict(mask_secret_values(change.head.body)) if change.head else None,
+        "oldObject": dict(mask_secret_values(change.base.body)) if change.base else None,
+        "operation": operation,
+        "app": _app_view(ctx.app(change.app) or ctx.app(change.app, base=True)),
+        "change": {"type": change.type, "paths": [d.path for d in change.deltas]},
+    }

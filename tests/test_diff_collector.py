@@ -1,0 +1,32 @@
+"""The cyclic collector paused around the diff and the rules: state restored, never switched on by us."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from reviewer.diff.collector import collector_paused
+
+
+def test_the_collector_is_paused_inside_and_running_after() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_the_collector_runs_again_after_an_error() -> None:
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+
+
+def test_a_collector_paused_by_the_caller_stays_paused() -> None:
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
