@@ -321,7 +321,18 @@ def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
         )
     finally:
         _plain_checkout(str(tmp.resolve() / "tree"), False)
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a private tree: `rm -rf`, which unlinks a checkout's thousands of files in a fraction of
+    the time `shutil.rmtree` spends on them in Python (and without holding the GIL while render and
+    cleanup threads run), then `shutil.rmtree` for anything left (no `rm`, or it failed). Symlinks are
+    removed, never followed, either way."""
+    with suppress(ToolError):
+        proc.run(["rm", "-rf", "--", os.fspath(path)], timeout=GIT_TIMEOUT)
+    if os.path.lexists(path):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _hashed_worktree(root: Path) -> TreeContent:

@@ -183,3 +183,27 @@ def test_a_working_trees_digests_are_taken_before_anything_writes_into_the_priva
         (tree.root / "apps/web/kustomization.yaml").write_text("namePrefix: edited-\n")  # as a render would
         expected = TreeContent(repo).file("apps/web/kustomization.yaml")
         assert expected is not None and tree.content.file("apps/web/kustomization.yaml") == expected
+
+
+def _tree_with_links(tmp_path: Path) -> tuple[Path, Path]:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("kept\n")
+    tree = tmp_path / "tree"
+    (tree / "a/b").mkdir(parents=True)
+    (tree / "a/b/file.yaml").write_text("x: 1\n")
+    os.symlink(outside, tree / "dir-link")
+    os.symlink(outside / "keep.txt", tree / "a/file-link")
+    return tree, outside
+
+
+@pytest.mark.parametrize("rm_on_path", [True, False])
+def test_remove_tree_deletes_everything_and_follows_no_symlink(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rm_on_path: bool
+) -> None:
+    tree, outside = _tree_with_links(tmp_path)
+    if not rm_on_path:  # no `rm`: the Python fallback does the work
+        monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    trees.remove_tree(tree)
+    assert not os.path.lexists(tree)
+    assert (outside / "keep.txt").read_text() == "kept\n", "a link's target is never deleted"
