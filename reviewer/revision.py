@@ -31,6 +31,7 @@ from .trees import (
     Tree,
     TreeContent,
     git_toplevel,
+    list_ahead,
     materialise,
     read_text,
     remotes,
@@ -252,6 +253,10 @@ def open_revision(
         else:
             sha = resolve_revision(top, rev)
             checkout = checkouts.checkout(repo, sha, rev) if checkouts else Checkout(repo, sha, stack, label=rev)
+            if reuse is None and content is None and not checkout.materialised:
+                # Its listing is needed below either way (the digests for the cache, and the size for a
+                # checkout): git lists it while the config is read and the snapshot key is worked out.
+                stack.callback(list_ahead(top, sha, subdir).join)
         if config_path:
             config = load_config(config_path, required=True)
         elif config is None:

@@ -76,9 +76,14 @@ class TreeContent:
 
     @classmethod
     def from_commit(cls, top: Path, sha: str, subdir: str) -> TreeContent:
-        known = _known_content(top, sha, subdir)
-        if known is not None:
-            return known
+        with _listing(top, sha, subdir):  # a listing under way (`sized`, in another thread) is waited for
+            known = _known_content(top, sha, subdir)
+            if known is not None:
+                return known
+            return cls._listed(top, sha, subdir)
+
+    @classmethod
+    def _listed(cls, top: Path, sha: str, subdir: str) -> TreeContent:
         listing = _git(top, "ls-tree", "-r", "-z", "--full-tree", sha, *(["--", subdir] if subdir else []))
         prefix = f"{subdir}/" if subdir else ""
         entries = []
@@ -92,7 +97,17 @@ class TreeContent:
     @classmethod
     def sized(cls, top: Path, sha: str, subdir: str) -> tuple[TreeContent, int]:
         """`from_commit`, and the bytes a checkout of the whole commit takes (as `tree_size`), from one
-        `git ls-tree -l`: a checkout needs both, and each listing walks every tree of the commit."""
+        `git ls-tree -l`: a checkout needs both, and each listing walks every tree of the commit.
+        Remembered like `from_commit` (see `list_ahead`)."""
+        with _listing(top, sha, subdir):
+            known = _known_content(top, sha, subdir)
+            size = _known_size(top, sha, subdir)
+            if known is not None and size is not None:
+                return known, size
+            return cls._sized(top, sha, subdir)
+
+    @classmethod
+    def _sized(cls, top: Path, sha: str, subdir: str) -> tuple[TreeContent, int]:
         listing = _git(top, "ls-tree", "-r", "-l", "-z", "--full-tree", sha)
         prefix = f"{subdir}/" if subdir else ""
         entries = []
@@ -106,7 +121,7 @@ class TreeContent:
                 total += int(fields[3])
             if path.startswith(prefix):
                 entries.append((path.removeprefix(prefix), fields[0], fields[2]))
-        return _remember_content(top, sha, subdir, cls(None, entries)), total
+        return _remember_content(top, sha, subdir, cls(None, entries), total), total
 
     def _hash_file(self, rel: str) -> tuple[str, str] | None:
         assert self.root is not None
@@ -155,21 +170,51 @@ class TreeContent:
 
 # The content of the last commits listed (a commit's content never changes): a review lists the head
 # while checking it out, then asks for its content again to compare it with the base.
-_CONTENTS: dict[tuple[str, str, str], TreeContent] = {}
+# With the size of a checkout of the whole commit, when `sized` listed it.
+_CONTENTS: dict[tuple[str, str, str], tuple[TreeContent, int | None]] = {}
 _CONTENTS_KEPT = 2  # a review's base and head
 _CONTENTS_LOCK = threading.Lock()
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+# One lock per commit listed: a second asker waits for the listing under way instead of repeating it.
+_LISTING_LOCKS: dict[tuple[str, str, str], threading.Lock] = {}
+
+
+def _listing(top: Path, sha: str, subdir: str) -> threading.Lock:
+    with _CONTENTS_LOCK:
+        return _LISTING_LOCKS.setdefault((os.fspath(top), sha, subdir), threading.Lock())
 
 
 def _known_content(top: Path, sha: str, subdir: str) -> TreeContent | None:
     with _CONTENTS_LOCK:
-        return _CONTENTS.get((os.fspath(top), sha, subdir))
+        known = _CONTENTS.get((os.fspath(top), sha, subdir))
+    return known[0] if known else None
 
 
-def _remember_content(top: Path, sha: str, subdir: str, content: TreeContent) -> TreeContent:
+def _known_size(top: Path, sha: str, subdir: str) -> int | None:
+    with _CONTENTS_LOCK:
+        known = _CONTENTS.get((os.fspath(top), sha, subdir))
+    return known[1] if known else None
+
+
+def list_ahead(top: Path, sha: str, subdir: str) -> threading.Thread:
+    """Start `TreeContent.sized` for a commit in the background: a review needs the listing whether its
+    discovery comes from the cache (the digests) or from a checkout (digests and size), and git lists
+    the trees while this process works out the cache key (hashing the tools' binaries). A failure is
+    not reported here: the listing is asked for again, and raises, where it is used."""
+
+    def run() -> None:
+        with suppress(GitError):
+            TreeContent.sized(top, sha, subdir)
+
+    thread = threading.Thread(target=run, name="list-tree", daemon=True)
+    thread.start()
+    return thread
+
+
+def _remember_content(top: Path, sha: str, subdir: str, content: TreeContent, size: int | None = None) -> TreeContent:
     if _FULL_SHA.match(sha):  # a ref name may move; a commit id names one content for ever
         with _CONTENTS_LOCK:
-            _CONTENTS[(os.fspath(top), sha, subdir)] = content
+            _CONTENTS[(os.fspath(top), sha, subdir)] = (content, size)
             while len(_CONTENTS) > _CONTENTS_KEPT:
                 del _CONTENTS[next(iter(_CONTENTS))]
     return content

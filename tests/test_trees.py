@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,60 @@ def test_one_sized_listing_gives_the_content_and_the_checkout_size(repo: Path) -
             "apps/link.yaml" if not subdir else "link.yaml"
         )
         assert size == tree_size(repo, sha) == len("two\n") + len("top\n") + len("a.yaml")
+
+
+def test_a_listing_made_ahead_answers_both_askers_with_one_git_call(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sha = resolve_revision(repo, "HEAD")
+    expected = TreeContent.from_commit(repo, sha, "").under("")
+    trees._CONTENTS.clear()
+    calls: list[tuple[str, ...]] = []
+    real_git = trees._git
+
+    def counting_git(top: Path, *args: str, **kw: object) -> str:
+        calls.append(args)
+        return real_git(top, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trees, "_git", counting_git)
+    trees.list_ahead(repo, sha, "").join()
+    content = TreeContent.from_commit(repo, sha, "")
+    again, size = TreeContent.sized(repo, sha, "")
+    assert again is content
+    assert content.under("") == expected
+    assert size == len("two\n") + len("top\n")
+    assert [c[0] for c in calls] == ["ls-tree"], "one listing serves both askers"
+
+
+def test_an_asker_waits_for_the_listing_under_way(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sha = resolve_revision(repo, "HEAD")
+    trees._CONTENTS.clear()
+    calls: list[tuple[str, ...]] = []
+    real_git = trees._git
+    lock = trees._listing(repo, sha, "")
+    lock.acquire()  # a listing under way (held here until the asker below is started)
+
+    def counting_git(top: Path, *args: str, **kw: object) -> str:
+        calls.append(args)
+        return real_git(top, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trees, "_git", counting_git)
+    asked: list[TreeContent] = []
+    asker = threading.Thread(target=lambda: asked.append(TreeContent.from_commit(repo, sha, "")))
+    asker.start()
+    asker.join(0.2)
+    assert asker.is_alive() and not calls, "it waits rather than listing again"
+    TreeContent._sized(repo, sha, "")  # the listing under way completes
+    lock.release()
+    asker.join()
+    assert len(calls) == 1 and asked[0].file("top.yaml") is not None
+
+
+def test_a_listing_made_ahead_of_an_unknown_commit_fails_where_it_is_used(repo: Path) -> None:
+    missing = "0" * 40
+    trees.list_ahead(repo, missing, "").join()  # reports nothing itself
+    with pytest.raises(GitError):
+        TreeContent.sized(repo, missing, "")
 
 
 def test_a_prefetched_checkout_is_handed_out_once_and_removed_on_close(repo: Path) -> None:
