@@ -254,8 +254,8 @@ def open_revision(
             sha = resolve_revision(top, rev)
             checkout = checkouts.checkout(repo, sha, rev) if checkouts else Checkout(repo, sha, stack, label=rev)
             if reuse is None and content is None and not checkout.materialised:
-                # Its listing is needed below either way (the digests for the cache, and the size for a
-                # checkout): git lists it while the config is read and the snapshot key is worked out.
+                # A checkout needs the listing with sizes: git lists it while the config is read and the
+                # snapshot key is worked out (which may find that no checkout is needed).
                 stack.callback(list_ahead(top, sha, subdir).join)
         if config_path:
             config = load_config(config_path, required=True)

@@ -76,14 +76,10 @@ class TreeContent:
 
     @classmethod
     def from_commit(cls, top: Path, sha: str, subdir: str) -> TreeContent:
-        with _listing(top, sha, subdir):  # a listing under way (`sized`, in another thread) is waited for
-            known = _known_content(top, sha, subdir)
-            if known is not None:
-                return known
-            return cls._listed(top, sha, subdir)
-
-    @classmethod
-    def _listed(cls, top: Path, sha: str, subdir: str) -> TreeContent:
+        # Not waiting for a `sized` listing under way: this one is cheaper (no object is read for its size).
+        known = _known_content(top, sha, subdir)
+        if known is not None:
+            return known
         listing = _git(top, "ls-tree", "-r", "-z", "--full-tree", sha, *(["--", subdir] if subdir else []))
         prefix = f"{subdir}/" if subdir else ""
         entries = []
@@ -175,7 +171,7 @@ _CONTENTS: dict[tuple[str, str, str], tuple[TreeContent, int | None]] = {}
 _CONTENTS_KEPT = 2  # a review's base and head
 _CONTENTS_LOCK = threading.Lock()
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-# One lock per commit listed: a second asker waits for the listing under way instead of repeating it.
+# One lock per commit listed by `sized`: a second asker waits for the listing under way.
 _LISTING_LOCKS: dict[tuple[str, str, str], threading.Lock] = {}
 
 
@@ -197,10 +193,10 @@ def _known_size(top: Path, sha: str, subdir: str) -> int | None:
 
 
 def list_ahead(top: Path, sha: str, subdir: str) -> threading.Thread:
-    """Start `TreeContent.sized` for a commit in the background: a review needs the listing whether its
-    discovery comes from the cache (the digests) or from a checkout (digests and size), and git lists
-    the trees while this process works out the cache key (hashing the tools' binaries). A failure is
-    not reported here: the listing is asked for again, and raises, where it is used."""
+    """Start `TreeContent.sized` for a commit in the background, so that a checkout finds it done: git
+    lists the trees while this process works out whether a checkout is needed at all (the cache key
+    hashes the tools' binaries). A `from_commit` meanwhile does not wait for it. A failure is not
+    reported here: the listing is asked for again, and raises, where it is used."""
 
     def run() -> None:
         with suppress(GitError):

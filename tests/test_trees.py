@@ -153,7 +153,7 @@ def test_a_listing_made_ahead_answers_both_askers_with_one_git_call(
     assert [c[0] for c in calls] == ["ls-tree"], "one listing serves both askers"
 
 
-def test_an_asker_waits_for_the_listing_under_way(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_checkout_waits_for_the_listing_under_way(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sha = resolve_revision(repo, "HEAD")
     trees._CONTENTS.clear()
     calls: list[tuple[str, ...]] = []
@@ -167,7 +167,7 @@ def test_an_asker_waits_for_the_listing_under_way(repo: Path, monkeypatch: pytes
 
     monkeypatch.setattr(trees, "_git", counting_git)
     asked: list[TreeContent] = []
-    asker = threading.Thread(target=lambda: asked.append(TreeContent.from_commit(repo, sha, "")))
+    asker = threading.Thread(target=lambda: asked.append(TreeContent.sized(repo, sha, "")[0]))
     asker.start()
     asker.join(0.2)
     assert asker.is_alive() and not calls, "it waits rather than listing again"
