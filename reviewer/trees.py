@@ -43,8 +43,10 @@ def resolved(path: Path) -> Path:
     """`path.resolve()`, answered without touching the filesystem inside a private checkout that holds
     no symlinks: there every component is a real directory, so resolving is normalising. Discovery,
     selection and rendering resolve tens of thousands of paths in a large repo; each `resolve()` is an
-    lstat per component."""
-    return Path(resolved_text(os.fspath(path)))
+    lstat per component. A path that is resolved already comes back as it is (no new `Path`)."""
+    text = os.fspath(path)
+    found = resolved_text(text)
+    return path if found == text and isinstance(path, Path) else Path(found)
 
 
 def resolved_text(path: str) -> str:
@@ -118,6 +120,12 @@ class TreeContent:
             if path.startswith(prefix):
                 entries.append((path.removeprefix(prefix), fields[0], fields[2]))
         return _remember_content(top, sha, subdir, cls(None, entries), total), total
+
+    def has_symlinks(self) -> bool:
+        """Whether any file is a symlink (asked of a commit's listing; a working tree is assumed to)."""
+        if self._listing is None:
+            return True
+        return any(mode == SYMLINK_MODE for _, mode, _ in self._listing)
 
     def _hash_file(self, rel: str) -> tuple[str, str] | None:
         assert self.root is not None
@@ -349,7 +357,13 @@ def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
         dest = dest.resolve()
         root = dest / subdir if subdir else dest
         root.mkdir(parents=True, exist_ok=True)
-        escaping, links = remove_escaping_symlinks(dest, root)
+        escaping: tuple[str, ...]
+        if content is not None and not content.has_symlinks():
+            # git writes a symlink only for a symlink entry (mode 120000), and the listing holds every
+            # file checked out: there is nothing to look for.
+            escaping, links = (), 0
+        else:
+            escaping, links = remove_escaping_symlinks(dest, root)
         if not links:
             _plain_checkout(str(dest), True)
         yield Tree(

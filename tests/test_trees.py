@@ -112,6 +112,22 @@ def test_symlinks_leaving_the_checkout_are_removed(tmp_path: Path) -> None:
             assert (tree.root / "chart/files/inside.txt").read_text() == "ok\n"
 
 
+def test_a_commit_without_symlinks_is_not_searched_for_them(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object) -> None:
+        raise AssertionError("the checkout was searched for symlinks")
+
+    monkeypatch.setattr(trees, "remove_escaping_symlinks", refuse)
+    with materialise(repo, "HEAD") as tree:
+        assert tree.escaping_symlinks == ()
+        assert trees.resolved(tree.root / "apps/../top.yaml") == tree.root / "top.yaml"  # a plain checkout
+        assert str(tree.root.resolve()) in trees._PLAIN_CHECKOUTS
+    os.symlink("a.yaml", repo / "apps/link.yaml")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "link")
+    with pytest.raises(AssertionError, match="searched"), materialise(repo, "HEAD"):
+        pass  # a commit with a symlink is searched (and the test above shows what is removed)
+
+
 def test_one_sized_listing_gives_the_content_and_the_checkout_size(repo: Path) -> None:
     """`TreeContent.sized` serves a checkout with one `git ls-tree -l`: the same digests as
     `from_commit`, and the same size as `tree_size`, at the top and in a subdirectory."""
