@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -342,3 +343,29 @@ def test_a_reinstalled_distribution_keeps_its_identity(tmp_path: Path, monkeypat
     assert cache_module._distribution("PyYAML") == first
     (info / "RECORD").write_text("yaml/__init__.py,sha256=def,100\n")  # another build of that version
     assert cache_module._distribution("PyYAML") != first
+
+
+def test_threads_asking_for_the_tool_fingerprint_together_hash_the_binaries_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reviewer.rendering import cache as cache_module
+
+    hashed: list[str] = []
+    real = cache_module._binary
+
+    def slow_binary(name: str) -> list[Any]:
+        hashed.append(name)
+        time.sleep(0.05)  # long enough for the other threads to ask meanwhile
+        return real(name)
+
+    monkeypatch.setattr(cache_module, "_binary", slow_binary)
+    cache_module._tool_fingerprint.cache_clear()
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            answers = set(pool.map(lambda _: cache_module.tool_fingerprint(), range(4)))
+    finally:
+        cache_module._tool_fingerprint.cache_clear()
+    assert len(answers) == 1
+    assert sorted(hashed) == ["helm", "kubectl", "kustomize"], "each binary identified once"
