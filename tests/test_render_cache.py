@@ -16,6 +16,7 @@ from gitrepos import git, make_repo
 
 from reviewer import revision
 from reviewer.change import resolve_change
+from reviewer.discovery.snapshot import snapshot_made
 from reviewer.records import Location, RenderError, RenderResult, Resource, ResourceKey
 from reviewer.rendering.cache import RenderCache, Uncacheable, decode, encode, render_key
 from reviewer.review import review
@@ -369,3 +370,34 @@ def test_threads_asking_for_the_tool_fingerprint_together_hash_the_binaries_once
         cache_module._tool_fingerprint.cache_clear()
     assert len(answers) == 1
     assert sorted(hashed) == ["helm", "kubectl", "kustomize"], "each binary identified once"
+
+
+def test_the_listing_for_a_checkout_is_made_ahead_only_when_no_discovery_of_the_tree_is_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path)
+    sha = revision.resolve_revision(repo, "HEAD")
+    listed: list[str] = []
+    real = revision.list_ahead
+
+    def recording(top: Path, commit: str, subdir: str) -> Any:
+        listed.append(commit)
+        return real(top, commit, subdir)
+
+    monkeypatch.setattr(revision, "list_ahead", recording)
+    cache = RenderCache(tmp_path / "cache")
+    apps = []
+    for expected_listings in (1, 1):  # cold: listed ahead; then the snapshot is known: not again
+        with revision.open_revision(repo, sha, cache=cache) as view:
+            apps.append(view.discovery.apps)
+        assert listed == [sha] * expected_listings
+    marker = snapshot_made(revision.tree_id(repo, sha, ""))
+    assert cache.remembered(marker) is not None
+    Path(cache._file(marker)).write_bytes(b"not a digest")  # a damaged hint is no hint: listed ahead again
+    with revision.open_revision(repo, sha, cache=cache) as view:
+        apps.append(view.discovery.apps)
+    assert listed == [sha, sha]
+    assert apps[0] == apps[1] == apps[2] and apps[0]
+    with revision.open_revision(repo, sha) as view:  # no cache: a checkout is certain
+        assert view.discovery.apps == apps[0]
+    assert listed == [sha, sha, sha]
