@@ -253,14 +253,19 @@ def open_revision(
             sha, content = tree.revision, tree.content
         else:
             sha = resolve_revision(top, rev)
-            checkout = checkouts.checkout(repo, sha, rev) if checkouts else Checkout(repo, sha, stack, label=rev)
-            if reuse is None and content is None and not checkout.materialised:
+            likely = False  # that this revision is discovered from its tree (so checked out)
+            if reuse is None and content is None:
                 tree_oid = tree_id(top, sha, subdir) if cache is not None else None
-                if tree_oid is None or cache is None or cache.remembered(snapshot_made(tree_oid)) is None:
-                    # No discovery of this tree is known, so a checkout is likely, and it needs the
-                    # listing with sizes: git lists it while the config is read and the snapshot key
-                    # is worked out (hashing the tools). A cached discovery needs the digests alone.
-                    stack.callback(list_ahead(top, sha, subdir).join)
+                likely = tree_oid is None or cache is None or cache.remembered(snapshot_made(tree_oid)) is None
+            if likely and checkouts is not None:
+                # No discovery of this tree is known: it is checked out in the background while the
+                # config is read and the snapshot key is worked out (hashing the tools), and handed out
+                # just below. (A cached discovery needs no tree; a wrong guess costs a checkout.)
+                checkouts.prefetch(repo, sha)
+            checkout = checkouts.checkout(repo, sha, rev) if checkouts else Checkout(repo, sha, stack, label=rev)
+            if likely and not checkout.materialised and checkouts is None:
+                # Without a place for a checkout made ahead, at least its listing (with sizes) is.
+                stack.callback(list_ahead(top, sha, subdir).join)
         if config_path:
             config = load_config(config_path, required=True)
         elif config is None:

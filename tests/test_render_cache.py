@@ -401,3 +401,27 @@ def test_the_listing_for_a_checkout_is_made_ahead_only_when_no_discovery_of_the_
     with revision.open_revision(repo, sha) as view:  # no cache: a checkout is certain
         assert view.discovery.apps == apps[0]
     assert listed == [sha, sha, sha]
+
+
+def test_a_revision_whose_discovery_is_not_known_is_checked_out_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path)
+    sha = revision.resolve_revision(repo, "HEAD")
+    ahead: list[str] = []
+    real = Checkouts.prefetch
+
+    def recording(self: Checkouts, path: Path, commit: str) -> None:
+        ahead.append(commit)
+        real(self, path, commit)
+
+    monkeypatch.setattr(Checkouts, "prefetch", recording)
+    cache = RenderCache(tmp_path / "cache")
+    found = []
+    for _ in range(2):
+        with Checkouts() as checkouts, revision.open_revision(repo, sha, cache=cache, checkouts=checkouts) as view:
+            found.append((view.discovery.apps, view.checkout.materialised))
+            assert checkouts.ahead == set(), "the checkout made ahead was handed to the revision"
+    assert ahead == [sha], "checked out ahead when discovered afresh only"
+    assert found[0][0] == found[1][0] and found[0][0]
+    assert found[0][1] and not found[1][1], "the second discovery came from the cache, with no tree"
