@@ -372,19 +372,25 @@ def test_threads_asking_for_the_tool_fingerprint_together_hash_the_binaries_once
     assert sorted(hashed) == ["helm", "kubectl", "kustomize"], "each binary identified once"
 
 
+def _commits_passed(monkeypatch: pytest.MonkeyPatch, owner: object, name: str, position: int) -> list[str]:
+    """Record the commit passed (at `position`) to each call of `owner.name`, which still runs."""
+    seen: list[str] = []
+    real = getattr(owner, name)
+
+    def recording(*args: Any) -> Any:
+        seen.append(args[position])
+        return real(*args)
+
+    monkeypatch.setattr(owner, name, recording)
+    return seen
+
+
 def test_the_listing_for_a_checkout_is_made_ahead_only_when_no_discovery_of_the_tree_is_known(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = _repo(tmp_path)
     sha = revision.resolve_revision(repo, "HEAD")
-    listed: list[str] = []
-    real = revision.list_ahead
-
-    def recording(top: Path, commit: str, subdir: str) -> Any:
-        listed.append(commit)
-        return real(top, commit, subdir)
-
-    monkeypatch.setattr(revision, "list_ahead", recording)
+    listed = _commits_passed(monkeypatch, revision, "list_ahead", 1)
     cache = RenderCache(tmp_path / "cache")
     apps = []
     for expected_listings in (1, 1):  # cold: listed ahead; then the snapshot is known: not again
@@ -408,14 +414,7 @@ def test_a_revision_whose_discovery_is_not_known_is_checked_out_ahead(
 ) -> None:
     repo = _repo(tmp_path)
     sha = revision.resolve_revision(repo, "HEAD")
-    ahead: list[str] = []
-    real = Checkouts.prefetch
-
-    def recording(self: Checkouts, path: Path, commit: str) -> None:
-        ahead.append(commit)
-        real(self, path, commit)
-
-    monkeypatch.setattr(Checkouts, "prefetch", recording)
+    ahead = _commits_passed(monkeypatch, Checkouts, "prefetch", 2)
     cache = RenderCache(tmp_path / "cache")
     found = []
     for _ in range(2):
