@@ -15,7 +15,7 @@ from .config import CONFIG_FILE, Config, config_from_text, load_config
 from .discovery.incremental import parent_manifests, revision_dependence
 from .discovery.repos import RepoIdentity
 from .discovery.scan import Scan, crd_api_versions, scan_tree
-from .discovery.snapshot import Snapshot, snapshot_key
+from .discovery.snapshot import Snapshot, snapshot_key, snapshot_made
 from .discovery.snapshot import decode as decode_snapshot
 from .discovery.snapshot import encode as encode_snapshot
 from .errors import GitError, UsageError
@@ -31,6 +31,7 @@ from .trees import (
     Tree,
     TreeContent,
     git_toplevel,
+    list_ahead,
     materialise,
     read_text,
     remotes,
@@ -245,13 +246,26 @@ def open_revision(
         top = git_toplevel(repo)
         subdir = repo.resolve().relative_to(top.resolve()).as_posix()
         subdir = "" if subdir == "." else subdir
+        tree_oid: str | None = None  # the config repo's git tree at `rev`, once asked for
         if rev == WORKTREE:
             tree = stack.enter_context(materialise(repo, rev))
             checkout = Checkout(repo, rev, stack, tree)
             sha, content = tree.revision, tree.content
         else:
             sha = resolve_revision(top, rev)
+            likely = False  # that this revision is discovered from its tree (so checked out)
+            if reuse is None and content is None:
+                tree_oid = tree_id(top, sha, subdir) if cache is not None else None
+                likely = tree_oid is None or cache is None or cache.remembered(snapshot_made(tree_oid)) is None
+            if likely and checkouts is not None:
+                # No discovery of this tree is known: it is checked out in the background while the
+                # config is read and the snapshot key is worked out (hashing the tools), and handed out
+                # just below. (A cached discovery needs no tree; a wrong guess costs a checkout.)
+                checkouts.prefetch(repo, sha)
             checkout = checkouts.checkout(repo, sha, rev) if checkouts else Checkout(repo, sha, stack, label=rev)
+            if likely and not checkout.materialised and checkouts is None:
+                # Without a place for a checkout made ahead, at least its listing (with sizes) is.
+                stack.callback(list_ahead(top, sha, subdir).join)
         if config_path:
             config = load_config(config_path, required=True)
         elif config is None:
@@ -268,7 +282,8 @@ def open_revision(
                 reuse.has_appsets,
             )
         elif cache is not None and rev != WORKTREE:
-            key = snapshot_key(tree_id(top, sha, subdir), config, urls, offline)
+            tree_oid = tree_oid or tree_id(top, sha, subdir)
+            key = snapshot_key(tree_oid, config, urls, offline)
             snapshot = cache.read(key, decode_snapshot)
             if snapshot is not None and snapshot.revision not in ("", sha):
                 snapshot = None  # made at another commit of this tree, and a parent renders the commit
@@ -335,4 +350,6 @@ def open_revision(
                 saving = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot")
                 stack.callback(saving.shutdown, wait=True)
                 saving.submit(cache.write, key, lambda: encode_snapshot(made))
+                assert tree_oid is not None
+                saving.submit(cache.remember, snapshot_made(tree_oid), key)
         yield view

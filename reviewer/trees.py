@@ -43,8 +43,10 @@ def resolved(path: Path) -> Path:
     """`path.resolve()`, answered without touching the filesystem inside a private checkout that holds
     no symlinks: there every component is a real directory, so resolving is normalising. Discovery,
     selection and rendering resolve tens of thousands of paths in a large repo; each `resolve()` is an
-    lstat per component."""
-    return Path(resolved_text(os.fspath(path)))
+    lstat per component. A path that is resolved already comes back as it is (no new `Path`)."""
+    text = os.fspath(path)
+    found = resolved_text(text)
+    return path if found == text and isinstance(path, Path) else Path(found)
 
 
 def resolved_text(path: str) -> str:
@@ -76,6 +78,7 @@ class TreeContent:
 
     @classmethod
     def from_commit(cls, top: Path, sha: str, subdir: str) -> TreeContent:
+        # Not waiting for a `sized` listing under way: this one is cheaper (no object is read for its size).
         known = _known_content(top, sha, subdir)
         if known is not None:
             return known
@@ -92,7 +95,17 @@ class TreeContent:
     @classmethod
     def sized(cls, top: Path, sha: str, subdir: str) -> tuple[TreeContent, int]:
         """`from_commit`, and the bytes a checkout of the whole commit takes (as `tree_size`), from one
-        `git ls-tree -l`: a checkout needs both, and each listing walks every tree of the commit."""
+        `git ls-tree -l`: a checkout needs both, and each listing walks every tree of the commit.
+        Remembered like `from_commit` (see `list_ahead`)."""
+        with _listing(top, sha, subdir):
+            known = _known_content(top, sha, subdir)
+            size = _known_size(top, sha, subdir)
+            if known is not None and size is not None:
+                return known, size
+            return cls._sized(top, sha, subdir)
+
+    @classmethod
+    def _sized(cls, top: Path, sha: str, subdir: str) -> tuple[TreeContent, int]:
         listing = _git(top, "ls-tree", "-r", "-l", "-z", "--full-tree", sha)
         prefix = f"{subdir}/" if subdir else ""
         entries = []
@@ -106,7 +119,13 @@ class TreeContent:
                 total += int(fields[3])
             if path.startswith(prefix):
                 entries.append((path.removeprefix(prefix), fields[0], fields[2]))
-        return _remember_content(top, sha, subdir, cls(None, entries)), total
+        return _remember_content(top, sha, subdir, cls(None, entries), total), total
+
+    def has_symlinks(self) -> bool:
+        """Whether any file is a symlink (asked of a commit's listing; a working tree is assumed to)."""
+        if self._listing is None:
+            return True
+        return any(mode == SYMLINK_MODE for _, mode, _ in self._listing)
 
     def _hash_file(self, rel: str) -> tuple[str, str] | None:
         assert self.root is not None
@@ -155,21 +174,51 @@ class TreeContent:
 
 # The content of the last commits listed (a commit's content never changes): a review lists the head
 # while checking it out, then asks for its content again to compare it with the base.
-_CONTENTS: dict[tuple[str, str, str], TreeContent] = {}
+# With the size of a checkout of the whole commit, when `sized` listed it.
+_CONTENTS: dict[tuple[str, str, str], tuple[TreeContent, int | None]] = {}
 _CONTENTS_KEPT = 2  # a review's base and head
 _CONTENTS_LOCK = threading.Lock()
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+# One lock per commit listed by `sized`: a second asker waits for the listing under way.
+_LISTING_LOCKS: dict[tuple[str, str, str], threading.Lock] = {}
+
+
+def _listing(top: Path, sha: str, subdir: str) -> threading.Lock:
+    with _CONTENTS_LOCK:
+        return _LISTING_LOCKS.setdefault((os.fspath(top), sha, subdir), threading.Lock())
 
 
 def _known_content(top: Path, sha: str, subdir: str) -> TreeContent | None:
     with _CONTENTS_LOCK:
-        return _CONTENTS.get((os.fspath(top), sha, subdir))
+        known = _CONTENTS.get((os.fspath(top), sha, subdir))
+    return known[0] if known else None
 
 
-def _remember_content(top: Path, sha: str, subdir: str, content: TreeContent) -> TreeContent:
+def _known_size(top: Path, sha: str, subdir: str) -> int | None:
+    with _CONTENTS_LOCK:
+        known = _CONTENTS.get((os.fspath(top), sha, subdir))
+    return known[1] if known else None
+
+
+def list_ahead(top: Path, sha: str, subdir: str) -> threading.Thread:
+    """Start `TreeContent.sized` for a commit in the background, so that a checkout finds it done: git
+    lists the trees while this process works out whether a checkout is needed at all (the cache key
+    hashes the tools' binaries). A `from_commit` meanwhile does not wait for it. A failure is not
+    reported here: the listing is asked for again, and raises, where it is used."""
+
+    def run() -> None:
+        with suppress(GitError):
+            TreeContent.sized(top, sha, subdir)
+
+    thread = threading.Thread(target=run, name="list-tree", daemon=True)
+    thread.start()
+    return thread
+
+
+def _remember_content(top: Path, sha: str, subdir: str, content: TreeContent, size: int | None = None) -> TreeContent:
     if _FULL_SHA.match(sha):  # a ref name may move; a commit id names one content for ever
         with _CONTENTS_LOCK:
-            _CONTENTS[(os.fspath(top), sha, subdir)] = content
+            _CONTENTS[(os.fspath(top), sha, subdir)] = (content, size)
             while len(_CONTENTS) > _CONTENTS_KEPT:
                 del _CONTENTS[next(iter(_CONTENTS))]
     return content
@@ -308,7 +357,13 @@ def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
         dest = dest.resolve()
         root = dest / subdir if subdir else dest
         root.mkdir(parents=True, exist_ok=True)
-        escaping, links = remove_escaping_symlinks(dest, root)
+        escaping: tuple[str, ...]
+        if content is not None and not content.has_symlinks():
+            # git writes a symlink only for a symlink entry (mode 120000), and the listing holds every
+            # file checked out: there is nothing to look for.
+            escaping, links = (), 0
+        else:
+            escaping, links = remove_escaping_symlinks(dest, root)
         if not links:
             _plain_checkout(str(dest), True)
         yield Tree(
@@ -321,7 +376,18 @@ def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
         )
     finally:
         _plain_checkout(str(tmp.resolve() / "tree"), False)
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a private tree: `rm -rf`, which unlinks a checkout's thousands of files in a fraction of
+    the time `shutil.rmtree` spends on them in Python (and without holding the GIL while render and
+    cleanup threads run), then `shutil.rmtree` for anything left (no `rm`, or it failed). Symlinks are
+    removed, never followed, either way."""
+    with suppress(ToolError):
+        proc.run(["rm", "-rf", "--", os.fspath(path)], timeout=GIT_TIMEOUT)
+    if os.path.lexists(path):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _hashed_worktree(root: Path) -> TreeContent:

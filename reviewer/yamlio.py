@@ -50,6 +50,76 @@ def _local_tag(loader: Any, suffix: str, node: yaml.Node) -> Any:
 
 GoLikeLoader.add_multi_constructor("!", _local_tag)
 
+# The plain scalars' tags, by value: resolving runs every implicit resolver's regular expression on each
+# plain scalar of every file (PyYAML's Resolver.resolve), and a repository repeats the same few thousand
+# values (`apiVersion`, `kind`, names, `true`). Bounded; values are short in practice.
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_MAX = 200_000
+_PLAIN_TAG_VALUE_MAX = 256
+
+
+def _resolve(self: Any, kind: Any, value: Any, implicit: Any) -> Any:
+    """`Resolver.resolve`, remembered for plain scalars. The answer depends only on the value (this
+    loader has no path resolvers), and a quoted scalar is a string whatever it holds."""
+    if kind is yaml.ScalarNode and implicit[0] and not self.yaml_path_resolvers:
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = _base_resolve(self, kind, value, implicit)
+            if len(value) <= _PLAIN_TAG_VALUE_MAX and len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+                _PLAIN_TAGS[value] = tag
+        return tag
+    return _base_resolve(self, kind, value, implicit)
+
+
+_base_resolve = GoLikeLoader.resolve
+GoLikeLoader.resolve = _resolve
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+# Scalar tags whose constructor is a plain function of the node (no generator, no state).
+_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "value", "timestamp"))
+
+
+class _NotPlain(Exception):
+    """The node tree uses something only PyYAML's own constructor handles (merge keys, other tags)."""
+
+
+def _construct_plain(loader: Any, node: yaml.Node) -> Any:
+    """What `loader.construct_document(node)` returns, for a document without anchors: plain mappings,
+    sequences and scalars, built directly rather than through PyYAML's generator machinery (which
+    exists for aliases and recursive structures, impossible without anchors). Scalars other than strings
+    go through the loader's own constructors, so every value is the one PyYAML makes; anything else
+    (and any error, such as an unhashable key) raises, and the caller uses PyYAML's constructor."""
+    kind = type(node)
+    tag = node.tag
+    if kind is yaml.ScalarNode:
+        if tag == _STR_TAG:
+            return node.value
+        if tag in _SCALAR_TAGS:
+            return loader.yaml_constructors[tag](loader, node)
+        raise _NotPlain
+    if kind is yaml.MappingNode and tag == _MAP_TAG:
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _NotPlain
+            key = _construct_plain(loader, key_node)
+            mapping[key] = _construct_plain(loader, value_node)  # TypeError for an unhashable key
+        return mapping
+    if kind is yaml.SequenceNode and tag == _SEQ_TAG:
+        return [_construct_plain(loader, item) for item in node.value]
+    raise _NotPlain
+
+
+def _construct(loader: Any, node: yaml.Node, has_anchors: bool) -> Any:
+    if not has_anchors:
+        try:
+            return _construct_plain(loader, node)
+        except Exception:  # any failure: PyYAML's constructor decides (and words the error)
+            pass
+    return loader.construct_document(node)
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -128,7 +198,7 @@ def _iter_docs(text: str, file: str | None) -> Iterator[Document]:
                 if node is None:
                     continue
                 line = node.start_mark.line + 1
-                data = loader.construct_document(node)
+                data = _construct(loader, node, has_anchors)
                 if data is None:
                     continue
                 if has_anchors:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from gitrepos import git, make_repo
 
 from reviewer import revision
 from reviewer.change import resolve_change
+from reviewer.discovery.snapshot import snapshot_made
 from reviewer.records import Location, RenderError, RenderResult, Resource, ResourceKey
 from reviewer.rendering.cache import RenderCache, Uncacheable, decode, encode, render_key
 from reviewer.review import review
@@ -342,3 +344,83 @@ def test_a_reinstalled_distribution_keeps_its_identity(tmp_path: Path, monkeypat
     assert cache_module._distribution("PyYAML") == first
     (info / "RECORD").write_text("yaml/__init__.py,sha256=def,100\n")  # another build of that version
     assert cache_module._distribution("PyYAML") != first
+
+
+def test_threads_asking_for_the_tool_fingerprint_together_hash_the_binaries_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reviewer.rendering import cache as cache_module
+
+    hashed: list[str] = []
+    real = cache_module._binary
+
+    def slow_binary(name: str) -> list[Any]:
+        hashed.append(name)
+        time.sleep(0.05)  # long enough for the other threads to ask meanwhile
+        return real(name)
+
+    monkeypatch.setattr(cache_module, "_binary", slow_binary)
+    cache_module._tool_fingerprint.cache_clear()
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            answers = set(pool.map(lambda _: cache_module.tool_fingerprint(), range(4)))
+    finally:
+        cache_module._tool_fingerprint.cache_clear()
+    assert len(answers) == 1
+    assert sorted(hashed) == ["helm", "kubectl", "kustomize"], "each binary identified once"
+
+
+def _commits_passed(monkeypatch: pytest.MonkeyPatch, owner: object, name: str, position: int) -> list[str]:
+    """Record the commit passed (at `position`) to each call of `owner.name`, which still runs."""
+    seen: list[str] = []
+    real = getattr(owner, name)
+
+    def recording(*args: Any) -> Any:
+        seen.append(args[position])
+        return real(*args)
+
+    monkeypatch.setattr(owner, name, recording)
+    return seen
+
+
+def test_the_listing_for_a_checkout_is_made_ahead_only_when_no_discovery_of_the_tree_is_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path)
+    sha = revision.resolve_revision(repo, "HEAD")
+    listed = _commits_passed(monkeypatch, revision, "list_ahead", 1)
+    cache = RenderCache(tmp_path / "cache")
+    apps = []
+    for expected_listings in (1, 1):  # cold: listed ahead; then the snapshot is known: not again
+        with revision.open_revision(repo, sha, cache=cache) as view:
+            apps.append(view.discovery.apps)
+        assert listed == [sha] * expected_listings
+    marker = snapshot_made(revision.tree_id(repo, sha, ""))
+    assert cache.remembered(marker) is not None
+    Path(cache._file(marker)).write_bytes(b"not a digest")  # a damaged hint is no hint: listed ahead again
+    with revision.open_revision(repo, sha, cache=cache) as view:
+        apps.append(view.discovery.apps)
+    assert listed == [sha, sha]
+    assert apps[0] == apps[1] == apps[2] and apps[0]
+    with revision.open_revision(repo, sha) as view:  # no cache: a checkout is certain
+        assert view.discovery.apps == apps[0]
+    assert listed == [sha, sha, sha]
+
+
+def test_a_revision_whose_discovery_is_not_known_is_checked_out_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path)
+    sha = revision.resolve_revision(repo, "HEAD")
+    ahead = _commits_passed(monkeypatch, Checkouts, "prefetch", 2)
+    cache = RenderCache(tmp_path / "cache")
+    found = []
+    for _ in range(2):
+        with Checkouts() as checkouts, revision.open_revision(repo, sha, cache=cache, checkouts=checkouts) as view:
+            found.append((view.discovery.apps, view.checkout.materialised))
+            assert checkouts.ahead == set(), "the checkout made ahead was handed to the revision"
+    assert ahead == [sha], "checked out ahead when discovered afresh only"
+    assert found[0][0] == found[1][0] and found[0][0]
+    assert found[0][1] and not found[1][1], "the second discovery came from the cache, with no tree"

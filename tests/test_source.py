@@ -7,6 +7,7 @@ Each app renders from a real git repository with the real tools (kubectl kustomi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -16,8 +17,8 @@ from gitrepos import git, make_repo
 
 from reviewer import trees
 from reviewer.errors import RenderFailure
-from reviewer.records import RenderResult, Resource
-from reviewer.rendering.source import BuildEnv, resolve_path
+from reviewer.records import AppSource, RenderResult, Resource
+from reviewer.rendering.source import BuildEnv, detect_type, resolve_path
 from reviewer.revision import RevisionView, open_revision
 
 
@@ -256,6 +257,27 @@ def test_a_missing_app_path_is_an_error(view: RevisionView) -> None:
     result = render(view, "missing-path")
     assert result.resources == ()
     assert "apps/does-not-exist" in result.errors[0].message
+
+
+def test_types_remembered_by_directory_are_the_types_detected_afresh(view: RevisionView) -> None:
+    # Discovery asks once per directory; an explicit block still wins for the app that has one (the
+    # chart directory `explicit-directory` shares with `detect-helm`-like apps is asked about both ways).
+    def detected(source: AppSource, listed: dict[str, str] | None) -> str:
+        try:
+            return detect_type(source, resolve_path(view.ctx.root, source.path), listed)
+        except RenderFailure as exc:
+            return f"error: {exc}"
+
+    sources = [s for app in view.discovery.apps for s in app.sources if s.origin == "repo"]
+    explicit = next(s for s in sources if s.explicit_types == ("directory",))
+    sources += [replace(explicit, spec={k: v for k, v in explicit.spec.items() if k != "directory"})]
+    afresh = [detected(s, None) for s in sources]
+    listed: dict[str, str] = {}
+    for _ in range(2):  # filling the memo, then answered from it
+        assert [detected(s, listed) for s in sources] == afresh
+    assert {"helm", "kustomize", "directory"} <= set(afresh)
+    assert afresh[-1] != "directory" and afresh[sources.index(explicit)] == "directory"
+    assert listed, "the file-discovered types were remembered"
 
 
 # --- parameter overrides --------------------------------------------------------------------------

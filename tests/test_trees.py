@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,22 @@ def test_symlinks_leaving_the_checkout_are_removed(tmp_path: Path) -> None:
             assert (tree.root / "chart/files/inside.txt").read_text() == "ok\n"
 
 
+def test_a_commit_without_symlinks_is_not_searched_for_them(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object) -> None:
+        raise AssertionError("the checkout was searched for symlinks")
+
+    monkeypatch.setattr(trees, "remove_escaping_symlinks", refuse)
+    with materialise(repo, "HEAD") as tree:
+        assert tree.escaping_symlinks == ()
+        assert trees.resolved(tree.root / "apps/../top.yaml") == tree.root / "top.yaml"  # a plain checkout
+        assert str(tree.root.resolve()) in trees._PLAIN_CHECKOUTS
+    os.symlink("a.yaml", repo / "apps/link.yaml")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "link")
+    with pytest.raises(AssertionError, match="searched"), materialise(repo, "HEAD"):
+        pass  # a commit with a symlink is searched (and the test above shows what is removed)
+
+
 def test_one_sized_listing_gives_the_content_and_the_checkout_size(repo: Path) -> None:
     """`TreeContent.sized` serves a checkout with one `git ls-tree -l`: the same digests as
     `from_commit`, and the same size as `tree_size`, at the top and in a subdirectory."""
@@ -127,6 +144,60 @@ def test_one_sized_listing_gives_the_content_and_the_checkout_size(repo: Path) -
             "apps/link.yaml" if not subdir else "link.yaml"
         )
         assert size == tree_size(repo, sha) == len("two\n") + len("top\n") + len("a.yaml")
+
+
+def test_a_listing_made_ahead_answers_both_askers_with_one_git_call(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sha = resolve_revision(repo, "HEAD")
+    expected = TreeContent.from_commit(repo, sha, "").under("")
+    trees._CONTENTS.clear()
+    calls: list[tuple[str, ...]] = []
+    real_git = trees._git
+
+    def counting_git(top: Path, *args: str, **kw: object) -> str:
+        calls.append(args)
+        return real_git(top, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trees, "_git", counting_git)
+    trees.list_ahead(repo, sha, "").join()
+    content = TreeContent.from_commit(repo, sha, "")
+    again, size = TreeContent.sized(repo, sha, "")
+    assert again is content
+    assert content.under("") == expected
+    assert size == len("two\n") + len("top\n")
+    assert [c[0] for c in calls] == ["ls-tree"], "one listing serves both askers"
+
+
+def test_a_checkout_waits_for_the_listing_under_way(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sha = resolve_revision(repo, "HEAD")
+    trees._CONTENTS.clear()
+    calls: list[tuple[str, ...]] = []
+    real_git = trees._git
+    lock = trees._listing(repo, sha, "")
+    lock.acquire()  # a listing under way (held here until the asker below is started)
+
+    def counting_git(top: Path, *args: str, **kw: object) -> str:
+        calls.append(args)
+        return real_git(top, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trees, "_git", counting_git)
+    asked: list[TreeContent] = []
+    asker = threading.Thread(target=lambda: asked.append(TreeContent.sized(repo, sha, "")[0]))
+    asker.start()
+    asker.join(0.2)
+    assert asker.is_alive() and not calls, "it waits rather than listing again"
+    TreeContent._sized(repo, sha, "")  # the listing under way completes
+    lock.release()
+    asker.join()
+    assert len(calls) == 1 and asked[0].file("top.yaml") is not None
+
+
+def test_a_listing_made_ahead_of_an_unknown_commit_fails_where_it_is_used(repo: Path) -> None:
+    missing = "0" * 40
+    trees.list_ahead(repo, missing, "").join()  # reports nothing itself
+    with pytest.raises(GitError):
+        TreeContent.sized(repo, missing, "")
 
 
 def test_a_prefetched_checkout_is_handed_out_once_and_removed_on_close(repo: Path) -> None:
@@ -183,3 +254,27 @@ def test_a_working_trees_digests_are_taken_before_anything_writes_into_the_priva
         (tree.root / "apps/web/kustomization.yaml").write_text("namePrefix: edited-\n")  # as a render would
         expected = TreeContent(repo).file("apps/web/kustomization.yaml")
         assert expected is not None and tree.content.file("apps/web/kustomization.yaml") == expected
+
+
+def _tree_with_links(tmp_path: Path) -> tuple[Path, Path]:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("kept\n")
+    tree = tmp_path / "tree"
+    (tree / "a/b").mkdir(parents=True)
+    (tree / "a/b/file.yaml").write_text("x: 1\n")
+    os.symlink(outside, tree / "dir-link")
+    os.symlink(outside / "keep.txt", tree / "a/file-link")
+    return tree, outside
+
+
+@pytest.mark.parametrize("rm_on_path", [True, False])
+def test_remove_tree_deletes_everything_and_follows_no_symlink(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rm_on_path: bool
+) -> None:
+    tree, outside = _tree_with_links(tmp_path)
+    if not rm_on_path:  # no `rm`: the Python fallback does the work
+        monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    trees.remove_tree(tree)
+    assert not os.path.lexists(tree)
+    assert (outside / "keep.txt").read_text() == "kept\n", "a link's target is never deleted"

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-import pytest
+import functools
+import math
 
+import pytest
+import yaml
+
+from reviewer import yamlio
 from reviewer.errors import ManifestError
 from reviewer.yamlio import load_json, load_yaml, load_yaml_stream
 
@@ -75,3 +80,90 @@ def test_unknown_local_tags_are_ignored_as_go_yaml_v2_does() -> None:
 def test_anchor_renaming_leaves_ampersands_in_values_alone() -> None:
     text = "a: &x 1\nurl: https://h/?p=1&q=2\nb: *x\nc: &x [1, *x]\nd: *x\nstar: 2*3\n"
     assert load_yaml(text) == {"a": 1, "url": "https://h/?p=1&q=2", "b": 1, "c": [1, 1], "d": [1, 1], "star": "2*3"}
+
+
+def _pyyaml_documents(text: str) -> list[object]:
+    """The documents as PyYAML's own constructor and resolver build them (the reference the loader's
+    direct construction and remembered tags must agree with)."""
+    loader = yamlio.GoLikeLoader(text)
+    loader.resolve = functools.partial(yamlio._base_resolve, loader)  # the resolver, nothing remembered
+    try:
+        out = []
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                data = loader.construct_document(node)
+                if data is not None:
+                    out.append(data)
+        return out
+    finally:
+        loader.dispose()
+
+
+def _typed(value: object) -> object:
+    """A value with every scalar's type made part of it (`1 == 1.0 == True` in Python), NaN comparable."""
+    if isinstance(value, dict):
+        return [(_typed(k), _typed(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return ("nan",)
+    return (type(value).__name__, value)
+
+
+TRICKY_YAML = [
+    "a: 1\nb: 0x1F\nc: 0o17\nd: 017\ne: 1_000\nf: 1:30\ng: +5\nh: -0\n",
+    "a: .inf\nb: -.Inf\nc: .nan\nd: 1e3\ne: 1.5\nf: 1:30.5\ng: 6.8523015e+5\nh: 1.0e+3\n",
+    "a: yes\nb: No\nc: ON\nd: off\ne: 'true'\nf: y\ng: TRUE\n",
+    "a: ~\nb: null\nc:\nd: 'null'\ne: Null\n",
+    "a: 2024-01-02\nb: 2024-01-02T03:04:05Z\nc: !!timestamp 2001-12-14\n",
+    "a: !!int '5'\nb: !!str 5\nc: !!float '2'\nd: !!bool 'yes'\ne: !!null ''\n",
+    "a: !!binary aGVsbG8=\nb: !!set {x, y}\nc: !!omap [{k: 1}, {j: 2}]\nd: !!pairs [{k: 1}]\n",
+    "a: !=\nb: !custom text\nc: !obj {k: v}\nd: !seq [1, 2]\n",
+    "=: x\nm:\n- =\n",
+    "base: {a: 1}\nmerged:\n  <<: {a: 2, b: 3}\n  c: 4\n",
+    "? [a, b]\n: x\n",
+    "? {a: 1}\n: x\n",
+    "a: 1\na: 2\nb: 3\n",
+    "1: int\n1.0: float\ntrue: bool\nnull: none\n",
+    "a: !!int abc\n",
+    "k: !!float nope\nj: [1, 2\n",
+    "[" * 400 + "]" * 400 + "\n",
+    "a: &x 1\nb: *x\n",
+    "url: https://h/?p=1&q=2\n",
+    "---\n---\n# only a comment\n---\nlist: [1, '2', \"3\", 4.0]\n...\n---\nplain\n",
+    "text: |\n  line 1\n  line 2\nfolded: >\n  a\n  b\n",
+    '{"json": [1, 2.5, true, null, "s"], "nested": {"k": {}}}\n',
+    "empty_map: {}\nempty_list: []\nspace: ' '\nkey with spaces: v\n",
+    "a: !!str\nb: !!map {}\nc: !!seq []\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_YAML)
+def test_direct_construction_builds_what_pyyaml_builds(text: str) -> None:
+    yamlio._PLAIN_TAGS.clear()
+    expected: tuple[str, object]
+    try:
+        expected = ("ok", [_typed(d) for d in _pyyaml_documents(text)])
+    except (yaml.YAMLError, RecursionError):  # what the loader reports as a ManifestError
+        expected = ("error", ManifestError)
+    except Exception as exc:  # the reference's own failure is the expected outcome
+        expected = ("error", type(exc))
+    for _ in range(2):  # with no tag remembered, then with every tag remembered
+        got: tuple[str, object]
+        try:
+            got = ("ok", [_typed(d.data) for d in load_yaml_stream(text)])
+        except Exception as exc:
+            got = ("error", type(exc))
+        assert got == expected
+
+
+def test_documents_without_anchors_or_special_tags_skip_pyyaml_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object) -> None:
+        raise AssertionError("PyYAML's constructor was used")
+
+    monkeypatch.setattr(yamlio.GoLikeLoader, "construct_document", refuse)
+    docs = load_yaml_stream("a: [1]\n---\na: [1]\nb: {c: 1.5, d: yes, e: ~, f: 2024-01-02}\n")
+    assert docs[0].data == {"a": [1]}
+    assert docs[1].data == {"a": [1], "b": {"c": 1.5, "d": True, "e": None, "f": "2024-01-02"}}
+    assert docs[0].data["a"] is not docs[1].data["a"]  # nothing shared between documents

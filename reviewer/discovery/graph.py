@@ -65,6 +65,8 @@ class _Graph:
     _pending: dict[int, tuple[App, Future[RenderResult]]] = field(default_factory=dict)
     _holds_apps: dict[int, bool] = field(default_factory=dict)
     _is_chart: dict[Path, bool] = field(default_factory=dict)
+    _source_dirs: dict[str, Path | str] = field(default_factory=dict)  # or why the path is refused
+    _listed_types: dict[str, str] = field(default_factory=dict)  # detect_type's answers from the files
     root: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -86,8 +88,8 @@ class _Graph:
             if source.path is None or source.origin not in ("repo", "unresolved"):
                 continue
             try:
-                app_dir = resolve_path(self.ctx.root, source.path)
-                kind = detect_type(source, app_dir)
+                app_dir = self._source_dir(source.path)
+                kind = detect_type(source, app_dir, self._listed_types)
             except RenderFailure:
                 continue
             directory = source.spec.get("directory") if isinstance(source.spec.get("directory"), Mapping) else {}
@@ -95,6 +97,20 @@ class _Graph:
             out.append((app_dir, recursive))
         self._claims[id(app)] = out  # the app object lives as long as the graph: its id is stable
         return out
+
+    def _source_dir(self, path: str) -> Path:
+        """`resolve_path` of a source path, once per path (the tree does not change during discovery:
+        a render writes Argo CD's kustomize edits into files that exist, never a new one)."""
+        known = self._source_dirs.get(path)
+        if known is None:
+            try:
+                known = resolve_path(self.ctx.root, path)
+            except RenderFailure as exc:
+                known = str(exc)
+            self._source_dirs[path] = known
+        if isinstance(known, str):
+            raise RenderFailure(known)
+        return known
 
     def may_hold_apps(self, app: App) -> bool:
         """Whether rendering `app` could yield Applications: some file it reads has `kind: Application(Set)`."""

@@ -47,6 +47,13 @@ def snapshot_key(tree_id: str, config: Config, urls: list[str], offline: bool) -
     return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()
 
 
+def snapshot_made(tree_id: str) -> str:
+    """The cache key under which the key of the last snapshot made of a git tree is remembered: read
+    before the snapshot key is worked out (which hashes the tools), it says whether a discovery of
+    the tree may be cached at all. Only a hint: the snapshot itself is still looked up by its key."""
+    return hashlib.sha256(f"snapshot-made\0{SCHEMA}\0{tree_id}".encode()).hexdigest()
+
+
 def _plain(value: Any, what: str) -> Any:
     if not is_plain(value):
         raise Uncacheable(f"{what} has values JSON cannot carry unchanged")

@@ -41,6 +41,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 import weakref
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -169,10 +170,19 @@ def _distribution(name: str) -> list[Any]:
     return [name, os.path.basename(where)]
 
 
-@cache
+_TOOL_FINGERPRINT_LOCK = threading.Lock()
+
+
 def tool_fingerprint() -> str:
     """The tools a render may run, identified without running them (a `kubectl version` costs more than
-    a cache hit): the binaries by content, the in-process engines by their installed distribution."""
+    a cache hit): the binaries by content, the in-process engines by their installed distribution.
+    Worked out once: a review's threads ask together at its start, and hashing kubectl takes 0.1 s."""
+    with _TOOL_FINGERPRINT_LOCK:
+        return _tool_fingerprint()
+
+
+@cache
+def _tool_fingerprint() -> str:
     tools = [
         _binary("kustomize"),
         _binary("kubectl"),

@@ -33,12 +33,14 @@ def resolve_path(root: Path, rel: str | None) -> Path:
     return Path(target)
 
 
-def detect_type(source: AppSource, app_dir: Path) -> str:
+def detect_type(source: AppSource, app_dir: Path, listed: dict[str, str] | None = None) -> str:
     """Argo CD's source type: explicit when exactly one tool block is set, else discovered from files.
 
     util/app/discovery/discovery.go: `*Chart.yaml` means Helm, a kustomization file means Kustomize
     (checked in lexical walk order, so Kustomize wins over `Chart.yaml`), otherwise Directory. A chart
     from a chart repository is Helm. Plugins are not reproducible offline.
+    `listed`: the types already discovered from the files, by directory, for a caller that asks about
+    many apps of one tree (discovery: an app-of-apps' children repeat the apps found by the scan).
     """
     explicit = source.explicit_types
     if len(explicit) > 1:
@@ -47,6 +49,9 @@ def detect_type(source: AppSource, app_dir: Path) -> str:
         return "helm"
     if explicit:
         return explicit[0]
+    key = os.fspath(app_dir)
+    if listed is not None and key in listed:
+        return listed[key]
     if not os.path.isdir(app_dir):
         raise RenderFailure(f"app path {source.path!r} does not exist")
     # discovery.go Discover: the path root's files in filepath.Walk (lexical) order, each `*Chart.yaml`
@@ -59,6 +64,8 @@ def detect_type(source: AppSource, app_dir: Path) -> str:
             kind = "helm"
         if name in KUSTOMIZATION_NAMES:
             kind = "kustomize"
+    if listed is not None:
+        listed[key] = kind
     return kind
 
 
