@@ -342,3 +342,24 @@ def test_a_reinstalled_distribution_keeps_its_identity(tmp_path: Path, monkeypat
     assert cache_module._distribution("PyYAML") == first
     (info / "RECORD").write_text("yaml/__init__.py,sha256=def,100\n")  # another build of that version
     assert cache_module._distribution("PyYAML") != first
+
+
+def test_the_collector_is_paused_only_while_cache_entries_are_decoded() -> None:
+    import gc
+
+    from reviewer.review import _collector_paused
+
+    assert gc.isenabled()
+    with _collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled(), "the collector is back on"
+    gc.disable()
+    try:
+        with _collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled(), "a collector its caller turned off stays off"
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), _collector_paused():
+        raise RuntimeError("a failed lookup")
+    assert gc.isenabled()
