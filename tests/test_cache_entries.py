@@ -5,6 +5,7 @@ shape, is a miss that is removed, never a crash and never a wrong record."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import zlib
 from collections.abc import Callable
@@ -305,3 +306,20 @@ def test_a_snapshot_of_the_wrong_shape_is_a_miss_and_is_removed(tmp_path: Path, 
     store._path(key).write_bytes(pack(SNAPSHOT_DAMAGE[damage](_snapshot_data())))
     assert store.read(key, snapshot.decode) is None
     assert not store._path(key).exists()
+
+
+def test_an_apps_part_of_the_key_is_remembered_for_that_app_object_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fresh(app: App) -> str:
+        return json.dumps(cache._app_part(app), sort_keys=True, default=str)
+
+    web, api = _app("web"), _app("api")
+    assert cache._app_text(web) == fresh(web) and cache._app_text(api) == fresh(api)
+    assert cache._app_text(web) is cache._app_text(web), "the same object: worked out once"
+    twin = dataclasses.replace(web, project="other")  # another object, at the same address maybe later
+    assert cache._app_text(twin) == fresh(twin) != fresh(web)
+    monkeypatch.setattr(cache, "_APP_TEXTS_BOUND", 2)
+    for name in ("a", "b", "c"):
+        app = _app(name)
+        assert cache._app_text(app) == fresh(app)
+    assert len(cache._APP_TEXTS) <= 2
+    assert cache._app_text(web) == fresh(web)

@@ -226,6 +226,24 @@ def _app_part(app: App) -> dict[str, Any]:
     }
 
 
+# id(app) -> (the app, its part of the key). A review keys most apps twice, at base and at head, and the
+# two are one App object whenever discovery found the same apps at both (discovery.incremental); the app
+# is held so that its id cannot be reused while it is remembered. Bounded: emptied when full.
+_APP_TEXTS: dict[int, tuple[App, str]] = {}
+_APP_TEXTS_BOUND = 20_000
+
+
+def _app_text(app: App) -> str:
+    known = _APP_TEXTS.get(id(app))
+    if known is not None and known[0] is app:
+        return known[1]
+    text = json.dumps(_app_part(app), sort_keys=True, default=str)
+    if len(_APP_TEXTS) >= _APP_TEXTS_BOUND:
+        _APP_TEXTS.clear()
+    _APP_TEXTS[id(app)] = (app, text)
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class _Directory:
     """What the files under one directory add to a render key, worked out once per revision: many
@@ -307,7 +325,7 @@ def render_key(
         raise Uncacheable("a symlink is among its inputs")
     if jsonnet:
         raise Uncacheable("Jsonnet imports may read files outside the app's inputs")
-    app_text = json.dumps(_app_part(app), sort_keys=True, default=str)
+    app_text = _app_text(app)
     uses_revision = override or _REVISION_VARIABLES in app_text
     if ctx.cache_context is None:  # the same for every app of the revision: serialised once
         ctx.cache_context = json.dumps(_context_part(ctx), sort_keys=True, default=str)
