@@ -31,6 +31,10 @@ def _scalar(value: Any) -> str:
     raise _NotPlain
 
 
+# The exact types written by `_scalar` without a look at their subclasses.
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
 def dumps_indented(document: Any) -> str:
     """`json.dumps(document, indent=2, ensure_ascii=False)`, byte for byte, several times faster.
 
@@ -58,8 +62,11 @@ def dumps_indented(document: Any) -> str:
             for key, item in value.items():
                 if type(key) is not str and not isinstance(key, str):
                     raise _NotPlain
-                if type(item) is str:
+                item_kind = type(item)
+                if item_kind is str:
                     append(opening + quote(key) + ": " + quote(item))
+                elif item_kind in _SCALARS:
+                    append(opening + quote(key) + ": " + _scalar(item))
                 else:
                     append(opening + quote(key) + ": ")
                     walk(item, inner)
@@ -73,8 +80,11 @@ def dumps_indented(document: Any) -> str:
             opening = "[" + inner
             separator = "," + inner
             for item in value:
-                if type(item) is str:
+                item_kind = type(item)
+                if item_kind is str:
                     append(opening + quote(item))
+                elif item_kind in _SCALARS:
+                    append(opening + _scalar(item))
                 else:
                     append(opening)
                     walk(item, inner)
