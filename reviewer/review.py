@@ -39,7 +39,7 @@ from .records import (
 from .rendering.cache import RenderCache
 from .revision import RevisionView, default_jobs, open_revision
 from .selection import Selection, select_apps
-from .trees import WORKTREE, Checkouts, TreeContent
+from .trees import WORKTREE, Checkouts, TreeContent, git_toplevel
 
 Progress = Callable[[int, int, str], None]
 
@@ -180,6 +180,44 @@ def _statuses(
     return statuses
 
 
+def _list_ahead(change: ChangeSpec) -> Future[tuple[Path, str, TreeContent]] | None:
+    """The head commit's file listing (`git ls-tree`, what its render keys and its discovery check read),
+    asked of git in the background while the base revision is opened: the review would otherwise wait
+    for git, idle, once the base is open."""
+    if change.head == WORKTREE:
+        return None
+
+    def listing() -> tuple[Path, str, TreeContent]:
+        top = git_toplevel(change.repo)
+        subdir = change.repo.resolve().relative_to(top.resolve()).as_posix()
+        subdir = "" if subdir == "." else subdir
+        return top, subdir, TreeContent.from_commit(top, change.head, subdir)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="head-listing")
+    try:
+        return pool.submit(listing)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _head_content(
+    change: ChangeSpec, base: RevisionView, ahead: Future[tuple[Path, str, TreeContent]] | None
+) -> TreeContent | None:
+    """The head commit's listing: the one asked for ahead when it is of the base's repository and
+    directory (it always is; anything else, a failure included, is asked again here, as before)."""
+    if change.head == WORKTREE:
+        return None
+    if ahead is not None:
+        try:
+            top, subdir, content = ahead.result()
+        except Exception:  # asked again below: the same failure, raised where the review raised it before
+            pass
+        else:
+            if top == base.top and subdir == base.subdir:
+                return content
+    return TreeContent.from_commit(base.top, change.head, base.subdir)
+
+
 def _same_discovery(base: RevisionView, change: ChangeSpec, head_content: TreeContent | None) -> bool:
     """Whether the head's discovery is the base's (discovery.incremental): a commit head whose changed
     files discovery does not read, at a base whose discovery fully succeeded."""
@@ -229,6 +267,7 @@ def review(
     versions_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tool-versions")
     versions = versions_pool.submit(cache.tool_versions if cache else lambda ask: ask(), tool_versions)
     versions_pool.shutdown(wait=False)
+    head_listing = _list_ahead(change)
     with ExitStack() as stack:
         checkouts = stack.enter_context(Checkouts())
         with clock.stage("discover base"):
@@ -245,9 +284,7 @@ def review(
                 )
             )
         with clock.stage("discover head"):
-            head_content = (
-                None if change.head == WORKTREE else TreeContent.from_commit(base.top, change.head, base.subdir)
-            )
+            head_content = _head_content(change, base, head_listing)
             reuse = base if _same_discovery(base, change, head_content) else None
             head = stack.enter_context(
                 open_revision(
