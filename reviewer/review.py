@@ -186,9 +186,9 @@ def _list_ahead(change: ChangeSpec) -> Future[tuple[Path, str, TreeContent]] | N
     for git, idle, once the base is open."""
     if change.head == WORKTREE:
         return None
+    top = git_toplevel(change.repo)  # here: asked of git once, for the base's opening too (it is remembered)
 
     def listing() -> tuple[Path, str, TreeContent]:
-        top = git_toplevel(change.repo)
         subdir = change.repo.resolve().relative_to(top.resolve()).as_posix()
         subdir = "" if subdir == "." else subdir
         return top, subdir, TreeContent.from_commit(top, change.head, subdir)
