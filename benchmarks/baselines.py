@@ -123,7 +123,7 @@ def floor(repo: Path, base: str, head: str, names: list[str], jobs: int) -> dict
 
 def engine(resources: int, changed: float, apps: int = 1000) -> dict[str, Any]:
     """diff + rules on `resources` resources over `apps` apps, `changed` of them modified at head."""
-    from reviewer.cli import tune_collector
+    from reviewer.collector import tune_collector
     from reviewer.config import Config
     from reviewer.diff import diff_renders
     from reviewer.evaluation import run_rules

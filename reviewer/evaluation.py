@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from types import ModuleType
 
-from .diff.collector import collector_paused
+from .collector import collector_paused
 from .policies import load_rules
 from .policies.context import EvaluationContext
 from .policies.user import UserPolicy, evaluate_user_policies
@@ -40,7 +40,7 @@ def run_rules(
         if rule_id in off:
             continue
         try:
-            with collector_paused():  # a rule makes no cycles, but for a crash's traceback (diff.collector)
+            with collector_paused():  # a rule makes no cycles, but for a crash's traceback (collector)
                 produced = list(rule.check(ctx))
         except Exception as exc:  # a crashing rule must not read as "no findings"
             produced = [

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from . import __version__
 from .change import ChangeSpec
+from .collector import collector_paused
 from .config import CONFIG_FILE, Config
 from .discovery.incremental import head_discovery_needed, parent_manifests
 from .evaluation import run_rules
@@ -38,7 +39,7 @@ from .records import (
 from .rendering.cache import RenderCache
 from .revision import RevisionView, default_jobs, open_revision
 from .selection import Selection, select_apps
-from .trees import WORKTREE, Checkouts, TreeContent
+from .trees import WORKTREE, Checkouts, TreeContent, git_toplevel
 
 Progress = Callable[[int, int, str], None]
 
@@ -113,15 +114,18 @@ def _render_all(
     done = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render") as pool:
         futures: dict[Future[RenderResult], tuple[int, str]] = {}
-        for view, app in jobs:
-            found, key = view.lookup(app)
-            if found is None:
-                futures[pool.submit(view.render_missed, app, key)] = (id(view), app.id)
-                continue
-            results[(id(view), app.id)] = found
-            done += 1
-            if progress:
-                progress(done, total, app.id)
+        # Decoded cache entries live until the review ends and hold no cycles: later collections need
+        # not walk them again. Renders that miss run meanwhile on other threads, collected as usual after.
+        with collector_paused(freeze=True):
+            for view, app in jobs:
+                found, key = view.lookup(app)
+                if found is None:
+                    futures[pool.submit(view.render_missed, app, key)] = (id(view), app.id)
+                    continue
+                results[(id(view), app.id)] = found
+                done += 1
+                if progress:
+                    progress(done, total, app.id)
         for future in as_completed(futures):
             results[futures[future]] = future.result()
             done += 1
@@ -157,6 +161,44 @@ def _statuses(
         name = either.name if either is not None else app_id
         statuses.append(AppStatus(app=app_id, name=name, state=state, base=b, head=h, reason=reason))
     return statuses
+
+
+def _list_ahead(change: ChangeSpec) -> Future[tuple[Path, str, TreeContent]] | None:
+    """The head commit's file listing (`git ls-tree`, what its render keys and its discovery check read),
+    asked of git in the background while the base revision is opened: the review would otherwise wait
+    for git, idle, once the base is open."""
+    if change.head == WORKTREE:
+        return None
+    top = git_toplevel(change.repo)  # here: asked of git once, for the base's opening too (it is remembered)
+
+    def listing() -> tuple[Path, str, TreeContent]:
+        subdir = change.repo.resolve().relative_to(top.resolve()).as_posix()
+        subdir = "" if subdir == "." else subdir
+        return top, subdir, TreeContent.from_commit(top, change.head, subdir)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="head-listing")
+    try:
+        return pool.submit(listing)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _head_content(
+    change: ChangeSpec, base: RevisionView, ahead: Future[tuple[Path, str, TreeContent]] | None
+) -> TreeContent | None:
+    """The head commit's listing: the one asked for ahead when it is of the base's repository and
+    directory (it always is; anything else, a failure included, is asked again here, as before)."""
+    if change.head == WORKTREE:
+        return None
+    if ahead is not None:
+        try:
+            top, subdir, content = ahead.result()
+        except Exception:  # asked again below: the same failure, raised where the review raised it before
+            pass
+        else:
+            if top == base.top and subdir == base.subdir:
+                return content
+    return TreeContent.from_commit(base.top, change.head, base.subdir)
 
 
 def _same_discovery(base: RevisionView, change: ChangeSpec, head_content: TreeContent | None) -> bool:
@@ -208,6 +250,7 @@ def review(
     versions_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tool-versions")
     versions = versions_pool.submit(cache.tool_versions if cache else lambda ask: ask(), tool_versions)
     versions_pool.shutdown(wait=False)
+    head_listing = _list_ahead(change)
     with ExitStack() as stack:
         checkouts = stack.enter_context(Checkouts())
         with clock.stage("discover base"):
@@ -224,9 +267,7 @@ def review(
                 )
             )
         with clock.stage("discover head"):
-            head_content = (
-                None if change.head == WORKTREE else TreeContent.from_commit(base.top, change.head, base.subdir)
-            )
+            head_content = _head_content(change, base, head_listing)
             reuse = base if _same_discovery(base, change, head_content) else None
             head = stack.enter_context(
                 open_revision(

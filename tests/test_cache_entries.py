@@ -5,6 +5,7 @@ shape, is a miss that is removed, never a crash and never a wrong record."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import zlib
 from collections.abc import Callable
@@ -54,6 +55,54 @@ def test_a_render_entry_decodes_to_the_same_render() -> None:
     assert decode(encode(RENDER)) == RENDER
 
 
+LOCATED = RenderResult(
+    "argocd/api",
+    resources=tuple(
+        Resource(
+            ResourceKey(group, kind, namespace, name),
+            api,
+            {"apiVersion": api, "kind": kind, "metadata": {"name": name}, "spec": {"é": [1, 2.5, None, True, {}]}},
+            "argocd/api",
+            Location(f"api/{name}.yaml", line),
+            wave,
+        )
+        for group, kind, namespace, name, api, line, wave in [
+            ("apps", "Deployment", "demo", "web", "apps/v1", None, 0),
+            ("", "Service", "demo", "web", "v1", 7, -5),
+            ("rbac.authorization.k8s.io", "ClusterRole", "", "reader", "rbac.authorization.k8s.io/v1", 1, 10**20),
+        ]
+    ),
+    warnings=(),
+    source_types=("directory", "helm"),
+)
+
+
+@pytest.mark.parametrize("render", [RENDER, LOCATED, RenderResult("argocd/empty")], ids=["mixed", "located", "empty"])
+def test_records_made_column_by_column_are_the_records_their_constructors_make(render: RenderResult) -> None:
+    decoded = decode(encode(render))
+    assert decoded == render
+    for made, expected in zip((*decoded.resources, *decoded.hooks), (*render.resources, *render.hooks), strict=True):
+        assert repr(made) == repr(expected)
+        assert hash(made.key) == hash(expected.key) and made.key == expected.key
+        assert made.location == expected.location and hash(made.location) == hash(expected.location)
+        assert type(made.hook_phases) is tuple and type(made.sync_options) is tuple
+
+
+def test_a_record_made_column_by_column_stays_frozen() -> None:
+    made = decode(encode(LOCATED)).resources[0]
+    with pytest.raises(AttributeError):
+        made.api_version = "v2"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        made.key.name = "other"  # type: ignore[misc]
+
+
+def test_columns_of_different_lengths_make_no_records() -> None:
+    with pytest.raises(ValueError):
+        cache._records(Location, (["a.yaml", "b.yaml"], [1]))
+    with pytest.raises(TypeError):
+        cache._records(Location, (["a.yaml"],))
+
+
 def _data() -> dict[str, Any]:
     return copy.deepcopy(result_data(RENDER))
 
@@ -70,27 +119,49 @@ def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], Any]:
 
 
 RENDER_DAMAGE: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "another schema": _set(("schema",), 1),
+    "another schema": _set(("schema",), 2),
     "not a mapping": lambda data: [data],
     "no resources": lambda data: {k: v for k, v in data.items() if k != "resources"},
-    "resources not a list": _set(("resources",), {"a": 1}),
-    "a row too short": lambda data: _set(("resources", 0), data["resources"][0][:-1])(data),
-    "a row not a list": _set(("resources", 0), "row"),
-    "a kind that is a number": _set(("resources", 0, 1), 7),
-    "a namespace that is null": _set(("resources", 0, 2), None),
-    "an apiVersion that is a list": _set(("resources", 0, 4), ["v1"]),
-    "a body that is a list": _set(("resources", 0, 5), [1, 2]),
-    "a body that is a string": _set(("resources", 0, 5), "kind: ConfigMap"),
-    "a location that is a string": _set(("resources", 1, 6), "web/cm.yaml"),
-    "a location of one item": _set(("resources", 1, 6), ["web/cm.yaml"]),
-    "a line that is a string": _set(("resources", 1, 6, 1), "3"),
-    "a wave that is a string": _set(("resources", 1, 7), "-2"),
-    "a wave that is a float": _set(("resources", 1, 7), 1.5),
-    "a wave that is a boolean": _set(("resources", 1, 7), True),
-    "hooks that are a string": _set(("hooks", 0, 8), "PreSync"),
-    "hook phases that are numbers": _set(("hooks", 0, 8), [1]),
-    "sync options that are a mapping": _set(("resources", 1, 9), {"Prune": "false"}),
-    "an owner that is a number": _set(("resources", 3, 10), 5),
+    "resources not a table": _set(("resources",), [["", "ConfigMap", "demo", "plain"]]),
+    "a table without a column": lambda data: _set(
+        ("resources",), {k: v for k, v in data["resources"].items() if k != "syncWave"}
+    )(data),
+    "a table with another column": _set(("resources", "extra"), []),
+    "a column too short": lambda data: _set(("resources", "kind"), data["resources"]["kind"][:-1])(data),
+    "a column too long": lambda data: _set(("resources", "body"), [*data["resources"]["body"], {}])(data),
+    "a column that is a mapping": _set(("resources", "name"), {"0": "plain"}),
+    "a group column that is a string": _set(("resources", "group"), "abcd"),
+    "a kind that is a number": _set(("resources", "kind", 1), 7),
+    "a namespace that is null": _set(("resources", "namespace", 0), None),
+    "a name that is a list": _set(("resources", "name", 3), ["x"]),
+    "an apiVersion that is a list": _set(("resources", "apiVersion", 0), ["v1"]),
+    "a body that is a list": _set(("resources", "body", 0), [1, 2]),
+    "a body that is a string": _set(("resources", "body", 2), "kind: ConfigMap"),
+    "a file that is a number": _set(("resources", "file", 1), 3),
+    "a file column that is a string": _set(("resources", "file"), "web/cm.yaml"),
+    "a file column too short": lambda data: _set(("resources", "file"), data["resources"]["file"][:-1])(data),
+    "a line column too long": lambda data: _set(("resources", "line"), [*data["resources"]["line"], None])(data),
+    "a line that is a string": _set(("resources", "line", 1), "3"),
+    "a line that is a boolean": _set(("resources", "line", 1), True),
+    "a line that is a float": _set(("resources", "line", 1), 3.0),
+    "a line without a file": _set(("resources", "line", 0), 3),
+    "a wave that is a string": _set(("resources", "syncWave", 1), "-2"),
+    "a wave that is a float": _set(("resources", "syncWave", 1), 1.5),
+    "a wave that is a boolean": _set(("resources", "syncWave", 1), True),
+    "hooks that are a string": _set(("hooks", "hookPhases", 0, 1), "PreSync"),
+    "hook phases that are numbers": _set(("hooks", "hookPhases", 0, 1), [1]),
+    "hook phases of a row past the end": _set(("hooks", "hookPhases", 0, 0), 1),
+    "hook phases of a negative row": _set(("hooks", "hookPhases", 0, 0), -1),
+    "hook phases of a row that is a string": _set(("hooks", "hookPhases", 0, 0), "0"),
+    "hook phases of a row that is a boolean": _set(("hooks", "hookPhases", 0, 0), False),
+    "hook phases as a mapping": _set(("hooks", "hookPhases"), {"0": ["PreSync"]}),
+    "a hook phase pair of three": _set(("hooks", "hookPhases", 0), [0, ["PreSync"], 1]),
+    "sync options that are a mapping": _set(("resources", "syncOptions", 0, 1), {"Prune": "false"}),
+    "sync options listed twice for a row": lambda data: _set(
+        ("resources", "syncOptions"), [*data["resources"]["syncOptions"], *data["resources"]["syncOptions"]]
+    )(data),
+    "an owner that is a number": _set(("resources", "app", 0, 1), 5),
+    "an owner that is null": _set(("resources", "app", 0, 1), None),
     "warnings that are a string": _set(("warnings",), "w"),
     "an app that is null": _set(("app",), None),
     "source types that hold null": _set(("sourceTypes",), [None]),
@@ -215,7 +286,7 @@ SNAPSHOT_DAMAGE: dict[str, Callable[[dict[str, Any]], Any]] = {
     "a parent that is a number": _set(("apps", 1, "parent"), 0),
     "multiSource as a number": _set(("apps", 2, "multiSource"), 1),
     "a definition line that is a string": _set(("apps", 0, "definedIn", 1), "1"),
-    "a damaged parent render": _set(("renders", "argocd/root", "resources", 0, 5), "body"),
+    "a damaged parent render": _set(("renders", "argocd/root", "resources", "body", 0), "body"),
     "renders as a list": _set(("renders",), []),
     "a CRD that is a string": _set(("crds", 0), "crd"),
     "inputs with a certainty that is a string": _set(("inputs", "argocd/web", 2), "yes"),
@@ -235,3 +306,20 @@ def test_a_snapshot_of_the_wrong_shape_is_a_miss_and_is_removed(tmp_path: Path, 
     store._path(key).write_bytes(pack(SNAPSHOT_DAMAGE[damage](_snapshot_data())))
     assert store.read(key, snapshot.decode) is None
     assert not store._path(key).exists()
+
+
+def test_an_apps_part_of_the_key_is_remembered_for_that_app_object_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fresh(app: App) -> str:
+        return json.dumps(cache._app_part(app), sort_keys=True, default=str)
+
+    web, api = _app("web"), _app("api")
+    assert cache._app_text(web) == fresh(web) and cache._app_text(api) == fresh(api)
+    assert cache._app_text(web) is cache._app_text(web), "the same object: worked out once"
+    twin = dataclasses.replace(web, project="other")  # another object, at the same address maybe later
+    assert cache._app_text(twin) == fresh(twin) != fresh(web)
+    monkeypatch.setattr(cache, "_APP_TEXTS_BOUND", 2)
+    for name in ("a", "b", "c"):
+        app = _app(name)
+        assert cache._app_text(app) == fresh(app)
+    assert len(cache._APP_TEXTS) <= 2
+    assert cache._app_text(web) == fresh(web)

@@ -25,6 +25,11 @@ class _Number(int):
     pass
 
 
+class _Decimal(float):
+    def __repr__(self) -> str:
+        return "not how JSON writes it"
+
+
 TRICKY: list[Any] = [
     {},
     [],
@@ -40,6 +45,7 @@ TRICKY: list[Any] = [
     {"nested": {"deeper": {"deepest": [1, {"x": (2, 3)}]}}},
     (1, (2, (3,))),
     {"sub": _Text("str subclass"), "n": _Number(7), _Text("key"): 1},
+    {"scalars": [_Number(3), _Decimal(2.5), 1, 2.5, None, False], "in a mapping": _Decimal(-0.5), "int": _Number(-1)},
 ]
 
 

@@ -5,7 +5,6 @@ Exit codes: 0 pass, 1 blocking findings or failed renders, 2 usage/config error,
 
 from __future__ import annotations
 
-import gc
 import importlib
 import os
 import sys
@@ -15,6 +14,7 @@ from typing import Any
 import click
 
 from .. import __version__
+from ..collector import tune_collector
 from ..errors import ReviewerError
 
 # Subcommands by name -> ("module:attribute", one-line help). A command's module is imported only when
@@ -94,20 +94,6 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="gitops-reviewer")
 def cli() -> None:
     """What will Argo CD do to your clusters when this change merges?"""
-
-
-# Collections of the youngest generation, every this many allocations (CPython's default: 700).
-GC_THRESHOLD = 50_000
-
-
-def tune_collector() -> None:
-    """A review allocates millions of small objects (parsed manifests, cache entries, records) that stay
-    alive until it ends and hold no reference cycles: with the default threshold the cyclic collector
-    walks them over and over, for up to a third of a warm review's time, and frees nothing. The modules
-    imported so far are moved out of its sight (gc.freeze) and it runs far less often; cycles are
-    still collected. (The engine benchmark sets the collector up the same way.)"""
-    gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def main() -> None:

@@ -13,10 +13,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..collector import collector_paused
 from ..config import Config
 from ..records import App, Change, FieldDelta, RenderResult, Resource, ResourceKey
 from .clusters import destination_cluster
-from .collector import collector_paused
 from .deltas import RawDelta, body_deltas, identical
 from .ignore import IgnoreRule, covered, parse_rules, strip
 from .jsonshape import plain
@@ -168,7 +168,7 @@ def diff_renders(base: Renders, head: Renders, *, config: Config) -> tuple[Chang
     Sorted by app (head's, else base's), then key.
     """
     skipped = {app_id for side in (base, head) for app_id, (_, result) in side.items() if result.errors}
-    with collector_paused():  # no cycles made here (collector module)
+    with collector_paused():  # no cycles made here (reviewer.collector)
         pairs = pair_resources(_index(base, skipped, config), _index(head, skipped, config), identical)
         rules = _IgnoreRules(head, config)
         changes = [c for c in (_change(p, rules) for p in pairs) if c is not None]

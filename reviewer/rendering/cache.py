@@ -28,8 +28,8 @@ What is never cached, and why:
 
 Entries are zlib-compressed JSON (data, never code: a tampered cache cannot run anything), written
 atomically into a 0700 directory as 0600 files, so concurrent runs sharing a cache never see half an
-entry. A hit refreshes the entry's modification time; when a run has written entries and the cache
-exceeds its size bound, the least recently used entries are removed.
+entry. A hit refreshes the entry's modification time (unless it did in the last minutes); when a run
+has written entries and the cache exceeds its size bound, the least recently used entries are removed.
 """
 
 from __future__ import annotations
@@ -42,13 +42,16 @@ import re
 import shutil
 import sys
 import threading
+import time
 import weakref
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from itertools import repeat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -60,11 +63,14 @@ from ..trees import SYMLINK_MODE, TreeContent
 from .context import RenderContext
 
 T = TypeVar("T")
-SCHEMA = 2
+SCHEMA = 3  # 3: resources as a table of columns
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 # An entry bigger than this once decompressed is damaged (or hostile): a miss, and a bounded one (a render
 # of tens of thousands of resources stays well below it).
 MAX_ENTRY_BYTES = 128 * 1024 * 1024
+# A hit refreshes its entry's modification time (the eviction order) unless it was refreshed this recently:
+# a warm review reads thousands of entries, and eviction needs no finer order than this.
+_REFRESH_AFTER = 600.0
 _REVISION_VARIABLES = "ARGOCD_APP_REVISION"
 _OVERRIDE_FILES = ".argocd-source"
 
@@ -230,6 +236,24 @@ def _app_part(app: App) -> dict[str, Any]:
     }
 
 
+# id(app) -> (the app, its part of the key). A review keys most apps twice, at base and at head, and the
+# two are one App object whenever discovery found the same apps at both (discovery.incremental); the app
+# is held so that its id cannot be reused while it is remembered. Bounded: emptied when full.
+_APP_TEXTS: dict[int, tuple[App, str]] = {}
+_APP_TEXTS_BOUND = 20_000
+
+
+def _app_text(app: App) -> str:
+    known = _APP_TEXTS.get(id(app))
+    if known is not None and known[0] is app:
+        return known[1]
+    text = json.dumps(_app_part(app), sort_keys=True, default=str)
+    if len(_APP_TEXTS) >= _APP_TEXTS_BOUND:
+        _APP_TEXTS.clear()
+    _APP_TEXTS[id(app)] = (app, text)
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class _Directory:
     """What the files under one directory add to a render key, worked out once per revision: many
@@ -311,7 +335,7 @@ def render_key(
         raise Uncacheable("a symlink is among its inputs")
     if jsonnet:
         raise Uncacheable("Jsonnet imports may read files outside the app's inputs")
-    app_text = json.dumps(_app_part(app), sort_keys=True, default=str)
+    app_text = _app_text(app)
     uses_revision = override or _REVISION_VARIABLES in app_text
     if ctx.cache_context is None:  # the same for every app of the revision: serialised once
         ctx.cache_context = json.dumps(_context_part(ctx), sort_keys=True, default=str)
@@ -342,63 +366,152 @@ def _plain(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float)
 
 
-def _resource_out(r: Resource, app: str) -> list[Any]:
-    if not _plain(r.body):
-        raise Uncacheable(f"{r.key} has values JSON cannot carry unchanged")
-    location = [r.location.file, r.location.line] if r.location else None
-    key = r.key
-    return [
-        key.group,
-        key.kind,
-        key.namespace,
-        key.name,
-        r.api_version,
-        r.body,
-        location,
-        r.sync_wave,
-        list(r.hook_phases),
-        list(r.sync_options),
-        None if r.app == app else r.app,  # almost always the render's own app: not repeated
-    ]
+# A render's resources (or hooks) are stored as a table, a column per field, not as a row per resource:
+# the columns are checked with one pass of C code each (`_typed`) and the records are made field by
+# field over all rows at once (`_records`), where rows cost a Python function call, a dozen checks and two
+# dataclass constructors per resource. Fields that are nearly always their default (hook phases, sync
+# options, an owner other than the render's app) list only the rows where they are not.
+_KEY_COLUMNS = ("group", "kind", "namespace", "name")
+_TABLE_KEYS = frozenset(
+    {*_KEY_COLUMNS, "apiVersion", "body", "file", "line", "syncWave", "hookPhases", "syncOptions", "app"}
+)
+
+_EMPTY_TABLE: dict[str, list[Any]] = {key: [] for key in _TABLE_KEYS}
+
+
+def _table_out(resources: tuple[Resource, ...], app: str) -> dict[str, Any]:
+    hooks: list[list[Any]] = []
+    options: list[list[Any]] = []
+    owners: list[list[Any]] = []
+    for row, r in enumerate(resources):
+        if not _plain(r.body):
+            raise Uncacheable(f"{r.key} has values JSON cannot carry unchanged")
+        if r.hook_phases:
+            hooks.append([row, list(r.hook_phases)])
+        if r.sync_options:
+            options.append([row, list(r.sync_options)])
+        if r.app != app:  # almost always the render's own app: not repeated
+            owners.append([row, r.app])
+    return {
+        "group": [r.key.group for r in resources],
+        "kind": [r.key.kind for r in resources],
+        "namespace": [r.key.namespace for r in resources],
+        "name": [r.key.name for r in resources],
+        "apiVersion": [r.api_version for r in resources],
+        "body": [r.body for r in resources],
+        "file": [None if r.location is None else r.location.file for r in resources],
+        "line": [None if r.location is None else r.location.line for r in resources],
+        "syncWave": [r.sync_wave for r in resources],
+        "hookPhases": hooks,
+        "syncOptions": options,
+        "app": owners,
+    }
+
+
+_NONE: tuple[str, ...] = ()
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    if value == [] and type(value) is list:  # most resources: no hook, no sync option
-        return ()
     if type(value) is not list or not all(type(item) is str for item in value):
         raise ValueError("not a list of strings")
     return tuple(value)
 
 
-def _resource_in(row: Any, app: str) -> Resource:
-    """One resource of an entry, every field checked: an entry comes from a directory that a CI cache
-    may have restored, so a wrong type is a damaged entry (a miss), never a wrong record."""
-    if type(row) is not list or len(row) != 11:
-        raise ValueError("not a resource row")
-    group, kind, namespace, name, api_version, body, location, wave, hooks, options, owner = row
-    if not (type(group) is str and type(kind) is str and type(namespace) is str and type(name) is str):
-        raise ValueError("not a resource key")
-    if type(api_version) is not str or type(body) is not dict or type(wave) is not int:
-        raise ValueError("not a resource")
-    if location is not None:
-        if type(location) is not list or len(location) != 2 or type(location[0]) is not str:
-            raise ValueError("not a location")
-        line = location[1]
-        if line is not None and type(line) is not int:
-            raise ValueError("not a line number")
-        location = Location(location[0], line)
-    if owner is not None and type(owner) is not str:
+def _typed(table: dict[str, Any], name: str, rows: int, kind: type) -> list[Any]:
+    """The column `name`: a list of `rows` values, each exactly of type `kind` (not a subclass: `True`
+    is no sync wave)."""
+    column = table[name]
+    if type(column) is not list or len(column) != rows or not set(map(type, column)) <= {kind}:
+        raise ValueError(f"not a column of {kind.__name__}: {name}")
+    return column
+
+
+def _sparse(table: dict[str, Any], name: str, rows: int, default: T, value: Callable[[Any], T]) -> list[T]:
+    """A column stored as [row, value] pairs for the rows whose value is not `default`, rows ascending."""
+    column = [default] * rows
+    pairs = table[name]
+    if type(pairs) is not list:
+        raise ValueError(f"not a column: {name}")
+    last = -1
+    for pair in pairs:
+        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not int or not last < pair[0] < rows:
+            raise ValueError(f"not a row of {name}")
+        last = pair[0]
+        column[last] = value(pair[1])
+    return column
+
+
+def _owner(value: Any) -> str:
+    if type(value) is not str:
         raise ValueError("not an app id")
-    return Resource(
-        ResourceKey(group, kind, namespace, name),
-        api_version,
-        body,
-        app if owner is None else owner,
-        location,
-        wave,
-        _strings(hooks),
-        _strings(options),
+    return value
+
+
+def _locations(table: dict[str, Any], rows: int) -> list[Location | None]:
+    """The column of locations, from a column of files (null: no location) and one of lines."""
+    files, lines = table["file"], table["line"]
+    if type(files) is not list or type(lines) is not list or len(files) != rows or len(lines) != rows:
+        raise ValueError("not a column of locations")
+    if not set(map(type, files)) <= _FILE_TYPES or not set(map(type, lines)) <= _LINE_TYPES:
+        raise ValueError("not a column of locations")
+    if None not in files:  # every resource has a location (the usual case)
+        located: list[Location | None] = list(_records(Location, (files, lines)))
+        return located
+    if any(file is None and line is not None for file, line in zip(files, lines, strict=True)):
+        raise ValueError("a line without a file")
+    return [None if file is None else Location(file, line) for file, line in zip(files, lines, strict=True)]
+
+
+_FILE_TYPES = frozenset({str, type(None)})
+_LINE_TYPES = frozenset({int, type(None)})
+
+
+# The slotted dataclass -> the setters of its fields, in field order.
+_SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...]] = {}
+
+
+def _records(cls: type[T], columns: tuple[list[Any], ...]) -> list[T]:
+    """Instances of the frozen, slotted dataclass `cls`, one per row of `columns` (one column per field, in
+    field order, every value already checked): what `map(cls, *columns)` makes, field for field, with
+    each field set over every row by C code (its slot's setter, the very one the dataclass's `__init__`
+    reaches through `object.__setattr__`) instead of a Python `__init__` call per row. Only for records
+    whose `__init__` does nothing else (no `__post_init__`, no default factories)."""
+    setters = _SETTERS.get(cls)
+    if setters is None:
+        setters = tuple(getattr(cls, f.name).__set__ for f in fields(cls))  # type: ignore[arg-type]
+        _SETTERS[cls] = setters
+    if len(columns) != len(setters):
+        raise TypeError(f"{cls.__name__} has {len(setters)} fields, not {len(columns)}")
+    rows = len(columns[0]) if columns else 0
+    made: list[T] = list(map(object.__new__, repeat(cls, rows)))
+    for setter, column in zip(setters, columns, strict=True):
+        if len(column) != rows:
+            raise ValueError("columns of different lengths")
+        deque(map(setter, made, column), maxlen=0)
+    return made
+
+
+def _table_in(table: Any, app: str) -> tuple[Resource, ...]:
+    """The resources of a table, every value checked: an entry comes from a directory that a CI cache may
+    have restored, so a wrong type is a damaged entry (a miss), never a wrong record."""
+    if type(table) is not dict or table.keys() != _TABLE_KEYS:
+        raise ValueError("not a resource table")
+    if table == _EMPTY_TABLE:  # most renders' hooks
+        return ()
+    group = table["group"]
+    rows = len(group) if type(group) is list else -1
+    keys = _records(ResourceKey, tuple(_typed(table, name, rows, str) for name in _KEY_COLUMNS))
+    columns = (
+        keys,
+        _typed(table, "apiVersion", rows, str),
+        _typed(table, "body", rows, dict),
+        _sparse(table, "app", rows, app, _owner),
+        _locations(table, rows),
+        _typed(table, "syncWave", rows, int),
+        _sparse(table, "hookPhases", rows, _NONE, _strings),
+        _sparse(table, "syncOptions", rows, _NONE, _strings),
     )
+    return tuple(_records(Resource, columns))
 
 
 def is_plain(value: Any) -> bool:
@@ -415,6 +528,10 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} in an entry (never written: pack refuses it)")
 
 
+# One decoder for every entry: `json.loads` with an option builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def unpack(blob: bytes, schema: int) -> dict[str, Any]:
     """The entry's data; ValueError when it is not an entry of this schema (or too big to be one)."""
     inflate = zlib.decompressobj()
@@ -423,7 +540,7 @@ def unpack(blob: bytes, schema: int) -> dict[str, Any]:
         raise ValueError("a truncated or oversized entry")
     if inflate.unused_data:
         raise ValueError("bytes after the entry")
-    data = json.loads(text, parse_constant=_no_constant)
+    data = _DECODER.decode(text.decode())
     if type(data) is not dict or data.get("schema") != schema:
         raise ValueError("not a cache entry of this version")
     return data
@@ -438,8 +555,8 @@ def result_data(result: RenderResult) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "app": result.app,
-        "resources": [_resource_out(r, result.app) for r in result.resources],
-        "hooks": [_resource_out(r, result.app) for r in result.hooks],
+        "resources": _table_out(result.resources, result.app),
+        "hooks": _table_out(result.hooks, result.app),
         "warnings": list(result.warnings),
         "sourceTypes": list(result.source_types),
     }
@@ -456,16 +573,24 @@ def decode(blob: bytes) -> RenderResult:
 
 
 def result_from_data(data: Mapping[str, Any]) -> RenderResult:
-    app, resources, hooks = data["app"], data["resources"], data["hooks"]
-    if type(app) is not str or type(resources) is not list or type(hooks) is not list:
+    app = data["app"]
+    if type(app) is not str:
         raise ValueError("not a render")
     return RenderResult(
         app=app,
-        resources=tuple([_resource_in(r, app) for r in resources]),
-        hooks=tuple([_resource_in(r, app) for r in hooks]),
+        resources=_table_in(data["resources"], app),
+        hooks=_table_in(data["hooks"], app),
         warnings=_strings(data["warnings"]),
         source_types=_strings(data["sourceTypes"]),
     )
+
+
+def _refresh(fd: int) -> None:
+    """Mark an entry used (its modification time: least recently used goes first), unless it was marked
+    in the last `_REFRESH_AFTER` seconds."""
+    with contextlib.suppress(OSError):
+        if time.time() - os.fstat(fd).st_mtime > _REFRESH_AFTER:
+            os.utime(fd)
 
 
 @dataclass
@@ -497,20 +622,23 @@ class RenderCache:
         """The entry `key` decoded, or None (missing, from another version, or damaged: it is removed)."""
         path = self._file(key)
         try:
-            with open(path, "rb") as file:
-                blob = file.read()
+            with open(path, "rb", buffering=0) as file:  # the whole file in one read, no buffer
+                blob = file.readall()
+                try:
+                    value = decoder(blob)
+                except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, zlib.error):
+                    damaged = True
+                else:
+                    damaged = False
+                    _refresh(file.fileno())
         except OSError:
             self.stats.misses += 1
             return None
-        try:
-            value = decoder(blob)
-        except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, zlib.error):
+        if damaged:
             with contextlib.suppress(OSError):
                 os.unlink(path)
             self.stats.misses += 1
             return None
-        with contextlib.suppress(OSError):
-            os.utime(path)  # least recently used goes first
         self.stats.hits += 1
         return value
 

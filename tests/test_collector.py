@@ -1,4 +1,5 @@
-"""The cyclic collector paused around the diff and the rules: state restored, never switched on by us."""
+"""The cyclic collector paused around the diff, the rules and the cache lookups: state restored, never
+switched on by us."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import gc
 
 import pytest
 
-from reviewer.diff.collector import collector_paused
+from reviewer.collector import collector_paused
 
 
 def test_the_collector_is_paused_inside_and_running_after() -> None:
@@ -30,3 +31,14 @@ def test_a_collector_paused_by_the_caller_stays_paused() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_what_is_alive_after_a_frozen_pause_is_out_of_the_collectors_sight() -> None:
+    before = gc.get_freeze_count()
+    try:
+        with collector_paused(freeze=True):
+            kept = [{"resource": n} for n in range(1000)]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= before + len(kept)
+    finally:
+        gc.unfreeze()
