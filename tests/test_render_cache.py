@@ -256,6 +256,50 @@ def test_the_key_covers_each_file_under_each_directory_and_each_named_file() -> 
     assert _key_of(LISTING, {"base", "web"}, {"values.yaml"}, revision="r2") == first, "the commit, only if used"
 
 
+def test_the_key_is_the_digest_of_its_parts_in_order() -> None:
+    """The key hashes the revision's common start once and the app's parts in one update: the digest of
+    the same bytes, written part by part, is the key (and no revision's start answers for another's)."""
+    import hashlib
+    import json
+
+    from reviewer.rendering import cache
+
+    def by_parts(directories: set[str], files: set[str], revision_part: str) -> str:
+        listing = dict((path, (mode, blob)) for path, mode, blob in LISTING)
+        app_text = json.dumps(
+            {
+                "destination": ["https://kubernetes.default.svc", "", "web"],
+                "id": "argocd/web",
+                "manifest": {"kind": "Application"},
+                "name": "web",
+                "namespace": "argocd",
+                "project": "default",
+                "sources": [["https://example.invalid/r.git", "web", "HEAD", None, None, "repo", {"path": "web"}]],
+                "syncOptions": [],
+            },
+            sort_keys=True,
+        )
+        digest = hashlib.sha256(f"render\0{cache.SCHEMA}\0{cache.tool_fingerprint()}\0the revision's part\0".encode())
+        digest.update(f"{revision_part}\0{app_text}\0".encode())
+        for directory in sorted(directories):
+            under = hashlib.sha256()
+            for path in sorted(p for p in listing if p.startswith(f"{directory}/")):
+                under.update(f"{path}\0{listing[path][0]}\0{listing[path][1]}\n".encode())
+            digest.update(f"d\0{directory}\0{under.hexdigest()}\n".encode())
+        for path in sorted(files):
+            mode, blob = listing.get(path, ("", ""))
+            digest.update(f"f\0{path}\0{mode}\0{blob}\n".encode())
+        return digest.hexdigest()
+
+    for _ in range(2):  # the second time from the remembered start
+        assert _key_of(LISTING, {"base", "web"}, {"values.yaml", "base/cm.yaml"}) == by_parts(
+            {"base", "web"}, {"values.yaml", "base/cm.yaml"}, ""
+        )
+        assert _key_of(LISTING, set(), set()) == by_parts(set(), set(), "")
+    cache._PREFIXES.clear()
+    assert _key_of(LISTING, {"web"}, set()) == by_parts({"web"}, set(), "")
+
+
 @pytest.mark.parametrize(
     ("extra", "files", "why"),
     [
