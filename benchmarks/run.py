@@ -102,6 +102,7 @@ class Row:
 def review(repo: Path, scenario: Scenario, cache: Path, jobs: int, out: Path) -> tuple[Measured, dict[str, Any]]:
     argv = [
         sys.executable,
+        "-P",  # not the current directory first on the path: the installed package, wherever this runs from
         "-c",
         "from reviewer.cli import main; main()",
         "check",
@@ -161,7 +162,7 @@ def byte_compile() -> str:
     (the Action and the GitLab job install it that way). Without it, an editable install under
     PYTHONDONTWRITEBYTECODE compiles every module again in every review, which no user's CI does."""
     where = subprocess.run(
-        [sys.executable, "-c", "import os, reviewer; print(os.path.dirname(reviewer.__file__))"],
+        [sys.executable, "-P", "-c", "import os, reviewer; print(os.path.dirname(reviewer.__file__))"],
         check=True,
         capture_output=True,
         text=True,

@@ -179,7 +179,8 @@ _CONTENTS: dict[tuple[str, str, str], tuple[TreeContent, int | None]] = {}
 _CONTENTS_KEPT = 2  # a review's base and head
 _CONTENTS_LOCK = threading.Lock()
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-# One lock per commit listed by `sized`: a second asker waits for the listing under way.
+# One lock per commit listed by `sized`: a second asker waits for the listing under way. Dropped with the
+# commit's content (a late asker then lists again, as it would anyway).
 _LISTING_LOCKS: dict[tuple[str, str, str], threading.Lock] = {}
 
 
@@ -220,7 +221,9 @@ def _remember_content(top: Path, sha: str, subdir: str, content: TreeContent, si
         with _CONTENTS_LOCK:
             _CONTENTS[(os.fspath(top), sha, subdir)] = (content, size)
             while len(_CONTENTS) > _CONTENTS_KEPT:
-                del _CONTENTS[next(iter(_CONTENTS))]
+                oldest = next(iter(_CONTENTS))
+                del _CONTENTS[oldest]
+                _LISTING_LOCKS.pop(oldest, None)
     return content
 
 

@@ -52,10 +52,11 @@ GoLikeLoader.add_multi_constructor("!", _local_tag)
 
 # The plain scalars' tags, by value: resolving runs every implicit resolver's regular expression on each
 # plain scalar of every file (PyYAML's Resolver.resolve), and a repository repeats the same few thousand
-# values (`apiVersion`, `kind`, names, `true`). Bounded; values are short in practice.
+# values (`apiVersion`, `kind`, names, `true`). Bounded, and short values only: those are the ones that
+# repeat, and the process holds no long text (a certificate, a script) for longer than a parse.
 _PLAIN_TAGS: dict[str, str] = {}
-_PLAIN_TAGS_MAX = 200_000
-_PLAIN_TAG_VALUE_MAX = 256
+_PLAIN_TAGS_MAX = 100_000
+_PLAIN_TAG_VALUE_MAX = 64
 
 
 def _resolve(self: Any, kind: Any, value: Any, implicit: Any) -> Any:

@@ -376,6 +376,17 @@ def test_a_damaged_binary_digest_memo_is_ignored(tmp_path: Path) -> None:
     assert cache.stats.hits == cache.stats.misses == cache.stats.stored == 0
 
 
+def test_a_remembered_digest_read_is_marked_used_like_a_hit(tmp_path: Path) -> None:
+    """A hint read on every run (the snapshot-made marker, a binary's digest) is kept by eviction, which
+    removes the least recently used entries first."""
+    cache = RenderCache(tmp_path / "cache")
+    cache.remember("ab" * 32, "0" * 64)
+    file = Path(cache._file("ab" * 32))
+    os.utime(file, (1_000_000_000, 1_000_000_000))  # stored long ago
+    assert cache.remembered("ab" * 32) == "0" * 64
+    assert file.stat().st_mtime > time.time() - 60
+
+
 def test_a_reinstalled_distribution_keeps_its_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from reviewer.rendering import cache as cache_module
 

@@ -193,6 +193,22 @@ def test_a_checkout_waits_for_the_listing_under_way(repo: Path, monkeypatch: pyt
     assert len(calls) == 1 and asked[0].file("top.yaml") is not None
 
 
+def test_the_listing_locks_go_with_the_listings_they_guard(repo: Path) -> None:
+    """A long-lived process lists commit after commit: the lock of each is dropped when its listing is."""
+    trees._CONTENTS.clear()
+    trees._LISTING_LOCKS.clear()
+    shas = []
+    for n in range(5):
+        (repo / f"more-{n}.yaml").write_text(f"n: {n}\n")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", f"more {n}")
+        shas.append(resolve_revision(repo, "HEAD"))
+        TreeContent.sized(repo, shas[-1], "")
+    kept = {key[1] for key in trees._CONTENTS}
+    assert kept == set(shas[-trees._CONTENTS_KEPT :])
+    assert {key[1] for key in trees._LISTING_LOCKS} == kept
+
+
 def test_a_listing_made_ahead_of_an_unknown_commit_fails_where_it_is_used(repo: Path) -> None:
     missing = "0" * 40
     trees.list_ahead(repo, missing, "").join()  # reports nothing itself

@@ -24,7 +24,7 @@ from ..records import App, AppSource, Destination, Discovery, Location, SyncPoli
 from ..rendering.cache import Uncacheable, is_plain, pack, result_data, result_from_data, tool_fingerprint, unpack
 from ..selection import Inputs
 
-SCHEMA = 3  # 3: the renders of parents in the render cache's entry format 2
+SCHEMA = 4  # 4: the renders of parents in the render cache's entry format 3 (tables of columns)
 
 
 @dataclass(frozen=True, slots=True)

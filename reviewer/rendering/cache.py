@@ -697,10 +697,12 @@ class RenderCache:
         return versions
 
     def remembered(self, key: str) -> str | None:
-        """A hex digest stored by `remember` (not counted in the render statistics)."""
+        """A hex digest stored by `remember` (not counted in the render statistics). Marked used, as a
+        hit is: a hint read on every run must not be the first entry evicted."""
         try:
             with open(self._file(key), "rb") as file:
                 text = file.read(65).decode("ascii")
+                _refresh(file.fileno())
         except (OSError, UnicodeDecodeError):
             return None
         return text if re.fullmatch(r"[0-9a-f]{64}", text) else None
