@@ -30,7 +30,6 @@ from .records import (
     AppStatus,
     Change,
     Finding,
-    LlmReview,
     RenderError,
     RenderResult,
     Report,
@@ -350,14 +349,7 @@ def review(
             try:
                 from .llm.stage import run_llm_review  # the LLM client and payload: only when the review is on
             except ImportError as exc:  # a broken install: the review is unavailable, the verdict stands
-                llm_review = LlmReview(
-                    status="unavailable",
-                    reason=f"internal error in the LLM review: it cannot be loaded ({exc})",
-                    kind="internal",
-                    model=llm_settings.model,
-                    endpoint=llm_settings.endpoint,
-                    severity_cap=llm_settings.severity_cap,
-                )
+                llm_review = llm_settings.internal_failure(f"it cannot be loaded ({exc})")
             else:
                 with clock.stage("llm"):
                     llm_findings, llm_review = run_llm_review(

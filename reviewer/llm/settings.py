@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
-from ..records import SEVERITIES
+from ..records import SEVERITIES, LlmReview
 from ..redaction import redact_text
 from .options import LlmOptions
 
@@ -69,6 +69,18 @@ class LlmConfig:
         host = parts.hostname or ""
         port = f":{parts.port}" if parts.port else ""
         return f"{parts.scheme}://{host}{port}"
+
+    def internal_failure(self, detail: str, elapsed: float = 0.0) -> LlmReview:
+        """The record of a review that a bug of its own stopped: unavailable, so the rules' verdict stands."""
+        return LlmReview(
+            status="unavailable",
+            reason=f"internal error in the LLM review: {detail}",
+            kind="internal",
+            model=self.model,
+            endpoint=self.endpoint,
+            severity_cap=self.severity_cap,
+            elapsed=elapsed,
+        )
 
 
 def _number(value: Any, where: str, *, integer: bool = False, minimum: float = 0.0, above: bool = False) -> Any:

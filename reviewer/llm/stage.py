@@ -123,16 +123,7 @@ def run_llm_review(
         return _review(settings, ctx, rule_findings, base_root, waivers, observer, today, started)
     except Exception as exc:
         detail = model_text(redact_text(str(exc))[0], limit=200)
-        review = LlmReview(
-            status="unavailable",
-            reason=f"internal error in the LLM review: {type(exc).__name__}: {detail}",
-            kind="internal",
-            model=settings.model,
-            endpoint=settings.endpoint,
-            severity_cap=settings.severity_cap,
-            elapsed=round(time.monotonic() - started, 3),
-        )
-        return (), review
+        return (), settings.internal_failure(f"{type(exc).__name__}: {detail}", round(time.monotonic() - started, 3))
 
 
 def _review(
