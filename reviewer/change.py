@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import proc
 from .errors import GitError, ToolError
-from .trees import WORKTREE, git_toplevel, resolve_revision
+from .trees import WORKTREE, git_toplevel, resolve_revision, subdir_of
 
 GIT_TIMEOUT = 120.0
 
@@ -73,8 +73,7 @@ def resolve_change(repo: Path, base: str | None = None, head: str | None = None)
     """The change `check` reviews: by default the merge-base of HEAD with the default branch against the
     working tree; `base`/`head` override either side."""
     top = git_toplevel(repo)
-    subdir = repo.resolve().relative_to(top.resolve()).as_posix()
-    subdir = "" if subdir == "." else subdir
+    subdir = subdir_of(top, repo)
     head = head or WORKTREE
     head_sha = head if head == WORKTREE else resolve_revision(top, head)
     if base is None:

@@ -38,7 +38,7 @@ from .records import (
 from .rendering.cache import RenderCache
 from .revision import RevisionView, default_jobs, open_revision
 from .selection import Selection, select_apps
-from .trees import WORKTREE, Checkouts, TreeContent, git_toplevel
+from .trees import WORKTREE, Checkouts, TreeContent, git_toplevel, list_ahead, subdir_of
 
 Progress = Callable[[int, int, str], None]
 
@@ -162,44 +162,6 @@ def _statuses(
     return statuses
 
 
-def _list_ahead(change: ChangeSpec) -> Future[tuple[Path, str, TreeContent]] | None:
-    """The head commit's file listing (`git ls-tree`, what its render keys and its discovery check read),
-    asked of git in the background while the base revision is opened: the review would otherwise wait
-    for git, idle, once the base is open."""
-    if change.head == WORKTREE:
-        return None
-    top = git_toplevel(change.repo)  # here: asked of git once, for the base's opening too (it is remembered)
-
-    def listing() -> tuple[Path, str, TreeContent]:
-        subdir = change.repo.resolve().relative_to(top.resolve()).as_posix()
-        subdir = "" if subdir == "." else subdir
-        return top, subdir, TreeContent.from_commit(top, change.head, subdir)
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="head-listing")
-    try:
-        return pool.submit(listing)
-    finally:
-        pool.shutdown(wait=False)
-
-
-def _head_content(
-    change: ChangeSpec, base: RevisionView, ahead: Future[tuple[Path, str, TreeContent]] | None
-) -> TreeContent | None:
-    """The head commit's listing: the one asked for ahead when it is of the base's repository and
-    directory (it always is; anything else, a failure included, is asked again here, as before)."""
-    if change.head == WORKTREE:
-        return None
-    if ahead is not None:
-        try:
-            top, subdir, content = ahead.result()
-        except Exception:  # asked again below: the same failure, raised where the review raised it before
-            pass
-        else:
-            if top == base.top and subdir == base.subdir:
-                return content
-    return TreeContent.from_commit(base.top, change.head, base.subdir)
-
-
 def _same_discovery(base: RevisionView, change: ChangeSpec, head_content: TreeContent | None) -> bool:
     """Whether the head's discovery is the base's (discovery.incremental): a commit head whose changed
     files discovery does not read, at a base whose discovery fully succeeded."""
@@ -249,8 +211,12 @@ def review(
     versions_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tool-versions")
     versions = versions_pool.submit(cache.tool_versions if cache else lambda ask: ask(), tool_versions)
     versions_pool.shutdown(wait=False)
-    head_listing = _list_ahead(change)
     with ExitStack() as stack:
+        if change.head != WORKTREE:
+            # The head commit's listing (what its render keys and the discovery check read) is asked of
+            # git while the base is opened; asked for below, it is waited for rather than made again.
+            top = git_toplevel(change.repo)
+            stack.callback(list_ahead(top, change.head, subdir_of(top, change.repo), sized=False).join)
         checkouts = stack.enter_context(Checkouts())
         with clock.stage("discover base"):
             base = stack.enter_context(
@@ -266,7 +232,9 @@ def review(
                 )
             )
         with clock.stage("discover head"):
-            head_content = _head_content(change, base, head_listing)
+            head_content = (
+                None if change.head == WORKTREE else TreeContent.from_commit(base.top, change.head, base.subdir)
+            )
             reuse = base if _same_discovery(base, change, head_content) else None
             head = stack.enter_context(
                 open_revision(

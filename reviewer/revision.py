@@ -36,6 +36,7 @@ from .trees import (
     read_text,
     remotes,
     resolve_revision,
+    subdir_of,
     tree_id,
 )
 from .yamlio import Document
@@ -244,8 +245,7 @@ def open_revision(
     offline = offline_default() if offline is None else offline
     with ExitStack() as stack:
         top = git_toplevel(repo)
-        subdir = repo.resolve().relative_to(top.resolve()).as_posix()
-        subdir = "" if subdir == "." else subdir
+        subdir = subdir_of(top, repo)
         tree_oid: str | None = None  # the config repo's git tree at `rev`, once asked for
         if rev == WORKTREE:
             tree = stack.enter_context(materialise(repo, rev))

@@ -78,10 +78,14 @@ class TreeContent:
 
     @classmethod
     def from_commit(cls, top: Path, sha: str, subdir: str) -> TreeContent:
-        # Not waiting for a `sized` listing under way: this one is cheaper (no object is read for its size).
-        known = _known_content(top, sha, subdir)
-        if known is not None:
-            return known
+        """The digests of a commit's files under `subdir`. Waits for a digest listing of it under way
+        (`list_ahead`), not for a `sized` one: this is cheaper (no object is read for its size)."""
+        with _listing(top, sha, subdir, sized=False):
+            known = _known_content(top, sha, subdir)
+            return known if known is not None else cls._listed(top, sha, subdir)
+
+    @classmethod
+    def _listed(cls, top: Path, sha: str, subdir: str) -> TreeContent:
         listing = _git(top, "ls-tree", "-r", "-z", "--full-tree", sha, *(["--", subdir] if subdir else []))
         prefix = f"{subdir}/" if subdir else ""
         entries = []
@@ -97,7 +101,7 @@ class TreeContent:
         """`from_commit`, and the bytes a checkout of the whole commit takes (as `tree_size`), from one
         `git ls-tree -l`: a checkout needs both, and each listing walks every tree of the commit.
         Remembered like `from_commit` (see `list_ahead`)."""
-        with _listing(top, sha, subdir):
+        with _listing(top, sha, subdir, sized=True):
             known = _known_content(top, sha, subdir)
             size = _known_size(top, sha, subdir)
             if known is not None and size is not None:
@@ -179,14 +183,16 @@ _CONTENTS: dict[tuple[str, str, str], tuple[TreeContent, int | None]] = {}
 _CONTENTS_KEPT = 2  # a review's base and head
 _CONTENTS_LOCK = threading.Lock()
 _FULL_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-# One lock per commit listed by `sized`: a second asker waits for the listing under way. Dropped with the
-# commit's content (a late asker then lists again, as it would anyway).
-_LISTING_LOCKS: dict[tuple[str, str, str], threading.Lock] = {}
+# One lock per commit and kind of listing (sized or not): a second asker waits for the listing under way.
+# Dropped with the commit's content (a late asker then lists again, as it would anyway).
+_LISTING_LOCKS: dict[tuple[str, str, str, bool], threading.Lock] = {}
 
 
-def _listing(top: Path, sha: str, subdir: str) -> threading.Lock:
+def _listing(top: Path, sha: str, subdir: str, *, sized: bool) -> threading.Lock:
+    if not _FULL_SHA.match(sha):  # not remembered (a ref name may move): nothing to wait for
+        return threading.Lock()
     with _CONTENTS_LOCK:
-        return _LISTING_LOCKS.setdefault((os.fspath(top), sha, subdir), threading.Lock())
+        return _LISTING_LOCKS.setdefault((os.fspath(top), sha, subdir, sized), threading.Lock())
 
 
 def _known_content(top: Path, sha: str, subdir: str) -> TreeContent | None:
@@ -201,15 +207,18 @@ def _known_size(top: Path, sha: str, subdir: str) -> int | None:
     return known[1] if known else None
 
 
-def list_ahead(top: Path, sha: str, subdir: str) -> threading.Thread:
-    """Start `TreeContent.sized` for a commit in the background, so that a checkout finds it done: git
-    lists the trees while this process works out whether a checkout is needed at all (the cache key
-    hashes the tools' binaries). A `from_commit` meanwhile does not wait for it. A failure is not
-    reported here: the listing is asked for again, and raises, where it is used."""
+def list_ahead(top: Path, sha: str, subdir: str, *, sized: bool = True) -> threading.Thread:
+    """Start `TreeContent.sized` (or `from_commit`) for a commit in the background, so that the asker
+    finds it done or waits for it rather than listing again, while this process does other work: a
+    checkout's listing while the cache key hashes the tools' binaries, the head's while the base is
+    opened. A failure is not reported here: the listing is asked for again, and raises, where it is used."""
 
     def run() -> None:
         with suppress(GitError):
-            TreeContent.sized(top, sha, subdir)
+            if sized:
+                TreeContent.sized(top, sha, subdir)
+            else:
+                TreeContent.from_commit(top, sha, subdir)
 
     thread = threading.Thread(target=run, name="list-tree", daemon=True)
     thread.start()
@@ -223,7 +232,8 @@ def _remember_content(top: Path, sha: str, subdir: str, content: TreeContent, si
             while len(_CONTENTS) > _CONTENTS_KEPT:
                 oldest = next(iter(_CONTENTS))
                 del _CONTENTS[oldest]
-                _LISTING_LOCKS.pop(oldest, None)
+                _LISTING_LOCKS.pop((*oldest, True), None)
+                _LISTING_LOCKS.pop((*oldest, False), None)
     return content
 
 
@@ -294,7 +304,8 @@ def remotes(repo: Path) -> tuple[str, ...]:
     return tuple(sorted(urls))
 
 
-def _subdir(top: Path, path: Path) -> str:
+def subdir_of(top: Path, path: Path) -> str:
+    """`path` (a config repo) relative to `top` (its git repository's top), "" for the top itself."""
     rel = path.resolve().relative_to(top.resolve())
     return "" if str(rel) == "." else rel.as_posix()
 
@@ -341,7 +352,7 @@ def materialise(path: Path, rev: str = WORKTREE) -> Iterator[Tree]:
     `path` may be a subdirectory of a git repository: the copy is of that subdirectory.
     """
     top = git_toplevel(path)
-    subdir = _subdir(top, path)
+    subdir = subdir_of(top, path)
     content: TreeContent | None = None
     if rev == WORKTREE:
         size = tree_size(top, rev)

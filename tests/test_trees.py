@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -174,7 +175,7 @@ def test_a_checkout_waits_for_the_listing_under_way(repo: Path, monkeypatch: pyt
     trees._CONTENTS.clear()
     calls: list[tuple[str, ...]] = []
     real_git = trees._git
-    lock = trees._listing(repo, sha, "")
+    lock = trees._listing(repo, sha, "", sized=True)
     lock.acquire()  # a listing under way (held here until the asker below is started)
 
     def counting_git(top: Path, *args: str, **kw: object) -> str:
@@ -209,11 +210,45 @@ def test_the_listing_locks_go_with_the_listings_they_guard(repo: Path) -> None:
     assert {key[1] for key in trees._LISTING_LOCKS} == kept
 
 
-def test_a_listing_made_ahead_of_an_unknown_commit_fails_where_it_is_used(repo: Path) -> None:
+@pytest.mark.parametrize("sized", [True, False])
+def test_a_listing_made_ahead_of_an_unknown_commit_fails_where_it_is_used(repo: Path, sized: bool) -> None:
     missing = "0" * 40
-    trees.list_ahead(repo, missing, "").join()  # reports nothing itself
+    trees.list_ahead(repo, missing, "", sized=sized).join()  # reports nothing itself
     with pytest.raises(GitError):
-        TreeContent.sized(repo, missing, "")
+        TreeContent.sized(repo, missing, "") if sized else TreeContent.from_commit(repo, missing, "")
+
+
+@pytest.mark.parametrize("subdir", ["", "apps"])
+def test_a_head_listing_made_ahead_is_the_one_the_review_reads(
+    repo: Path, subdir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The review asks for the head's digests while it opens the base: one `git ls-tree`, whose answer
+    the later asker gets (waiting for it if it is still under way)."""
+    sha = resolve_revision(repo, "HEAD")
+    expected = TreeContent.from_commit(repo, sha, subdir).under("")
+    trees._CONTENTS.clear()
+    calls: list[tuple[str, ...]] = []
+    real_git = trees._git
+
+    def slow_git(top: Path, *args: str, **kw: object) -> str:
+        calls.append(args)
+        time.sleep(0.1)  # still under way when the asker comes
+        return real_git(top, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trees, "_git", slow_git)
+    ahead = trees.list_ahead(repo, sha, subdir, sized=False)
+    time.sleep(0.02)  # the listing has started
+    content = TreeContent.from_commit(repo, sha, subdir)
+    ahead.join()
+    assert content.under("") == expected
+    assert [c[0] for c in calls] == ["ls-tree"], "one listing serves both"
+    assert ("a.yaml" if subdir else "apps/a.yaml") in {path for path, _, _ in content.under("")}
+
+
+def test_a_listing_of_the_whole_repository_is_not_a_subdirectorys(repo: Path) -> None:
+    sha = resolve_revision(repo, "HEAD")
+    trees.list_ahead(repo, sha, "", sized=False).join()
+    assert [path for path, _, _ in TreeContent.from_commit(repo, sha, "apps").under("")] == ["a.yaml"]
 
 
 def test_a_prefetched_checkout_is_handed_out_once_and_removed_on_close(repo: Path) -> None:
