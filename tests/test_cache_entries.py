@@ -28,7 +28,7 @@ from reviewer.records import (
     Unrendered,
 )
 from reviewer.rendering import cache
-from reviewer.rendering.cache import RenderCache, decode, encode, pack, result_data
+from reviewer.rendering.cache import BodyMemo, RenderCache, decode, encode, pack_render, result_data
 from reviewer.selection import Inputs
 
 
@@ -173,7 +173,8 @@ def test_a_render_entry_of_the_wrong_shape_is_a_miss_and_is_removed(tmp_path: Pa
     store = RenderCache(tmp_path)
     key = "e" * 64
     assert store.put(key, RENDER)
-    store._path(key).write_bytes(pack(RENDER_DAMAGE[damage](_data())))
+    damaged = RENDER_DAMAGE[damage](_data())
+    store._path(key).write_bytes(pack_render(damaged) if isinstance(damaged, dict) else cache.pack(damaged))
     assert store.get(key) is None
     assert not store._path(key).exists()
     assert store.stats.misses == 1 and store.stats.hits == 0
@@ -199,6 +200,82 @@ def test_bytes_that_are_no_entry_are_a_miss(tmp_path: Path, blob: bytes) -> None
     store._path(key).write_bytes(blob)
     assert store.get(key) is None
     assert not store._path(key).exists()
+
+
+def _lines(blob: bytes) -> list[str]:
+    return zlib.decompress(blob).decode().split("\n")
+
+
+def _replace(index: int, line: str) -> Callable[[list[str]], list[str]]:
+    return lambda lines: [*lines[:index], line, *lines[index + 1 :]]
+
+
+# An entry is its header (line 0), then one line per body: RENDER's four resources, then its hook.
+LINE_DAMAGE: dict[str, Callable[[list[str]], list[str]]] = {
+    "a body missing": lambda lines: lines[:-1],
+    "a body too many": lambda lines: [*lines, lines[-1]],
+    "a hook's body taken for a resource's": lambda lines: [lines[0], *lines[2:]],
+    "no body at all": lambda lines: lines[:1],
+    "an empty line for a body": _replace(2, ""),
+    "a body that is not JSON": _replace(1, '{"apiVersion":'),
+    "a body that is a list": _replace(1, "[]"),
+    "a body that is null": _replace(3, "null"),
+    "a body that is a string": _replace(5, '"kind: ConfigMap"'),
+    "a body with NaN": _replace(1, '{"n":NaN}'),
+    "two bodies on one line": lambda lines: [lines[0], lines[1] + lines[2], *lines[3:], lines[5]],
+    "a body too deep": _replace(4, "[" * 100_000 + "]" * 100_000),
+    "a header that holds the bodies too": lambda lines: [
+        json.dumps({**json.loads(lines[0]), "resources": {**json.loads(lines[0])["resources"], "body": []}}),
+        *lines[1:],
+    ],
+    "a header that is not JSON": _replace(0, '{"schema":'),
+}
+
+
+@pytest.mark.parametrize("damage", LINE_DAMAGE, ids=list(LINE_DAMAGE))
+def test_an_entry_whose_lines_are_not_its_bodies_is_a_miss_and_is_removed(tmp_path: Path, damage: str) -> None:
+    store = RenderCache(tmp_path)
+    key = "d" * 64
+    assert store.put(key, RENDER)
+    lines = _lines(store._path(key).read_bytes())
+    assert len(lines) == 1 + len(RENDER.resources) + len(RENDER.hooks)
+    store._path(key).write_bytes(zlib.compress("\n".join(LINE_DAMAGE[damage](lines)).encode()))
+    assert store.get(key) is None
+    assert not store._path(key).exists()
+    assert store.stats.misses == 1 and store.stats.hits == 0
+
+
+def test_a_body_read_again_is_the_body_read_before(tmp_path: Path) -> None:
+    """A review reads an app's entry at base and at head: the bodies they share are one object, made once;
+    a body whose text differs is its own, and every render reads back as stored."""
+    changed = dataclasses.replace(RENDER.resources[0], body={**RENDER.resources[0].body, "data": {"n": 2}})
+    head = dataclasses.replace(RENDER, resources=(changed, *RENDER.resources[1:]))
+    memo = BodyMemo()
+    first, second = decode(encode(RENDER), memo), decode(encode(head), memo)
+    assert first == RENDER and second == head
+    assert first.resources[0].body is not second.resources[0].body
+    for before, after in zip((*first.resources[1:], *first.hooks), (*second.resources[1:], *second.hooks), strict=True):
+        assert before.body is after.body
+    alone = decode(encode(RENDER))  # without a memo: bodies of its own
+    assert alone == RENDER and alone.resources[1].body is not first.resources[1].body
+
+
+def test_the_memo_of_bodies_is_bounded_and_answers_alike_when_emptied(monkeypatch: pytest.MonkeyPatch) -> None:
+    memo = BodyMemo()
+    text = encode(RENDER)
+    size = sum(map(len, _lines(text)[1:]))
+    monkeypatch.setattr(BodyMemo, "BOUND", size // 2)  # emptied while one entry is read
+    assert decode(text, memo) == RENDER and decode(text, memo) == RENDER
+    assert memo._size <= size // 2
+
+
+def test_a_damaged_body_is_not_remembered(tmp_path: Path) -> None:
+    memo = BodyMemo()
+    lines = _lines(encode(RENDER))
+    with pytest.raises(ValueError):
+        decode(zlib.compress("\n".join(_replace(1, "[1]")(lines)).encode()), memo)
+    assert "[1]" not in memo._bodies
+    assert decode(encode(RENDER), memo) == RENDER
 
 
 def test_an_entry_that_inflates_past_the_bound_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -303,7 +380,7 @@ def test_a_snapshot_of_the_wrong_shape_is_a_miss_and_is_removed(tmp_path: Path, 
     key = "c" * 64
     assert store.write(key, lambda: snapshot.encode(SNAPSHOT))
     assert store.read(key, snapshot.decode) == SNAPSHOT
-    store._path(key).write_bytes(pack(SNAPSHOT_DAMAGE[damage](_snapshot_data())))
+    store._path(key).write_bytes(cache.pack(SNAPSHOT_DAMAGE[damage](_snapshot_data())))
     assert store.read(key, snapshot.decode) is None
     assert not store._path(key).exists()
 

@@ -1,9 +1,10 @@
 """From the renders of base and head to the change set (DESIGN.md, "Diff").
 
 Compare cheaply first: most resources of a review are unchanged, and for them the stage does no more
-than index them, look each up once and find the two bodies identical (`identical`: one C-speed
-serialisation of each body), allocating nothing per pair (pairing). Only the pairs that differ are
-normalised, walked for field deltas and matched against ignore rules.
+than index them, look each up once and find the two bodies identical (`identical`: one object when
+both came from the render cache with the same text, else one C-speed serialisation of each body),
+allocating nothing per pair (pairing). Only the pairs that differ are normalised, walked for field
+deltas and matched against ignore rules.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ What is never cached, and why:
   the config lets kustomize run plugins or fetch remote bases (their output depends on more than the
   repository).
 
-Entries are zlib-compressed JSON (data, never code: a tampered cache cannot run anything), written
+Entries are zlib-compressed JSON (data, never code: a tampered cache cannot run anything; a render's
+bodies each on a line of their own, so that a body read again is not parsed again), written
 atomically into a 0700 directory as 0600 files, so concurrent runs sharing a cache never see half an
 entry. A hit refreshes the entry's modification time (unless it did in the last minutes); when a run
 has written entries and the cache exceeds its size bound, the least recently used entries are removed.
@@ -63,7 +64,7 @@ from ..trees import SYMLINK_MODE, TreeContent
 from .context import RenderContext
 
 T = TypeVar("T")
-SCHEMA = 3  # 3: resources as a table of columns
+SCHEMA = 4  # 3: resources as a table of columns; 4: bodies on lines of their own
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 # An entry bigger than this once decompressed is damaged (or hostile): a miss, and a bounded one (a render
 # of tens of thousands of resources stays well below it).
@@ -548,18 +549,27 @@ def _no_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_no_constant)
 
 
-def unpack(blob: bytes, schema: int) -> dict[str, Any]:
-    """The entry's data; ValueError when it is not an entry of this schema (or too big to be one)."""
+def _inflate(blob: bytes) -> str:
+    """An entry's text; ValueError when it is truncated, followed by other bytes, or too big to be one."""
     inflate = zlib.decompressobj()
     text = inflate.decompress(blob, MAX_ENTRY_BYTES)
     if inflate.unconsumed_tail or not inflate.eof:
         raise ValueError("a truncated or oversized entry")
     if inflate.unused_data:
         raise ValueError("bytes after the entry")
-    data = _DECODER.decode(text.decode())
+    return text.decode()
+
+
+def _entry_data(text: str, schema: int) -> dict[str, Any]:
+    data = _DECODER.decode(text)
     if type(data) is not dict or data.get("schema") != schema:
         raise ValueError("not a cache entry of this version")
     return data
+
+
+def unpack(blob: bytes, schema: int) -> dict[str, Any]:
+    """The entry's data; ValueError when it is not an entry of this schema (or too big to be one)."""
+    return _entry_data(_inflate(blob), schema)
 
 
 def result_data(result: RenderResult) -> dict[str, Any]:
@@ -578,14 +588,91 @@ def result_data(result: RenderResult) -> dict[str, Any]:
     }
 
 
+# A render entry is its data's JSON without the bodies on the first line, then each body's compact JSON
+# on a line of its own, the resources' in order, then the hooks' (JSON writes a newline inside a string as
+# `\n`: a line is one body). A review reads each app's entry at base and then at head, and most bodies
+# are the same at both: a body whose text was read before (`BodyMemo`) is that body again, parsed once
+# and checked once. The diff then finds the two sides' bodies to be one object (`deltas.Identical`).
+_TABLES = ("resources", "hooks")
+
+
+def pack_render(data: Mapping[str, Any]) -> bytes:
+    """A render entry of `data` (as `result_data` makes it). A table of another shape is packed as it is,
+    bodies and all, which decoding rejects."""
+    header = dict(data)
+    texts: list[str] = []
+    for name in _TABLES:
+        table = header.get(name)
+        if type(table) is dict and type(table.get("body")) is list:
+            header[name] = {column: values for column, values in table.items() if column != "body"}
+            texts += [json.dumps(body, separators=(",", ":"), allow_nan=False) for body in table["body"]]
+    text = json.dumps(header, separators=(",", ":"), allow_nan=False)
+    return zlib.compress("\n".join([text, *texts]).encode(), 1)
+
+
+class BodyMemo:
+    """The bodies of the entries read lately by their text: a body read again is the same object, and is
+    neither parsed nor checked again. Bodies are never modified once made (the diff and the rules read
+    them, and copy what they change). Bounded by the text it holds: emptied when full."""
+
+    BOUND = 32 * 1024 * 1024  # characters of body text
+
+    __slots__ = ("_bodies", "_size")
+
+    def __init__(self) -> None:
+        self._bodies: dict[str, dict[str, Any]] = {}
+        self._size = 0
+
+    def bodies(self, lines: list[str]) -> list[dict[str, Any]]:
+        """The bodies of these lines of an entry; ValueError if a line is not a JSON object."""
+        known = self._bodies
+        out: list[dict[str, Any]] = []
+        for line in lines:
+            body = known.get(line)
+            if body is None:
+                body = _DECODER.decode(line)
+                if type(body) is not dict:
+                    raise ValueError("a body that is not a mapping")
+                if self._size + len(line) > self.BOUND:
+                    known.clear()
+                    self._size = 0
+                known[line] = body
+                self._size += len(line)
+            out.append(body)
+        return out
+
+
+def unpack_render(blob: bytes, memo: BodyMemo | None = None) -> dict[str, Any]:
+    """The data of a render entry (`pack_render`), bodies in their columns again; ValueError when it is
+    not one of this schema."""
+    header, _, tail = _inflate(blob).partition("\n")
+    data = _entry_data(header, SCHEMA)
+    lines = tail.split("\n") if tail else []
+    if memo is None:
+        memo = BodyMemo()
+    start = 0
+    for name in _TABLES:
+        table = data[name]
+        if type(table) is not dict or "body" in table or type(table.get("group")) is not list:
+            raise ValueError("not a resource table")
+        end = start + len(table["group"])
+        if end > len(lines):
+            raise ValueError("fewer bodies than resources")
+        table["body"] = memo.bodies(lines[start:end])
+        start = end
+    if start != len(lines):
+        raise ValueError("more bodies than resources")
+    return data
+
+
 def encode(result: RenderResult) -> bytes:
     """An entry for a successful render without Secrets; raises Uncacheable otherwise."""
-    return pack(result_data(result))
+    return pack_render(result_data(result))
 
 
-def decode(blob: bytes) -> RenderResult:
+def decode(blob: bytes, memo: BodyMemo | None = None) -> RenderResult:
     """The render an entry holds; ValueError (or TypeError) when it is damaged or from another version."""
-    return result_from_data(unpack(blob, SCHEMA))
+    return result_from_data(unpack_render(blob, memo))
 
 
 def result_from_data(data: Mapping[str, Any]) -> RenderResult:
@@ -626,6 +713,7 @@ class RenderCache:
         self.max_bytes = max_bytes
         self.stats = CacheStats()
         self._root = os.fspath(self.directory)
+        self._bodies = BodyMemo()
         _BINARY_MEMO[:] = [self]
 
     def _file(self, key: str) -> str:
@@ -683,7 +771,10 @@ class RenderCache:
         return True
 
     def get(self, key: str) -> RenderResult | None:
-        return self.read(key, decode)
+        return self.read(key, self._decode)
+
+    def _decode(self, blob: bytes) -> RenderResult:
+        return decode(blob, self._bodies)
 
     def tool_versions(self, compute: Callable[[], tuple[tuple[str, str], ...]]) -> tuple[tuple[str, str], ...]:
         """The tools' versions for the report, asked of the tools once per tool fingerprint (running
