@@ -13,7 +13,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Protocol
+from typing import Any, Protocol
 
 from . import __version__
 from .change import ChangeSpec
@@ -107,29 +107,45 @@ def _render_all(
 
     Renders the cache answers are looked up here, one after the other, and only the others go to the
     pool as soon as they are found: answering from the cache is Python work that threads cannot share
-    (the GIL), so handing thousands of hits to them would only add their hand-overs."""
+    (the GIL), so handing thousands of hits to them would only add their hand-overs. The hits' records
+    are made together once every entry is read (`RenderCache.renders`)."""
     results: dict[tuple[int, str], RenderResult] = {}
     total = len(jobs)
     done = 0
+
+    def finished(view: RevisionView, app: App, result: RenderResult) -> None:
+        nonlocal done
+        results[(id(view), app.id)] = result
+        done += 1
+        if progress:
+            progress(done, total, app.id)
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render") as pool:
-        futures: dict[Future[RenderResult], tuple[int, str]] = {}
+        futures: dict[Future[RenderResult], tuple[RevisionView, App]] = {}
         # Decoded cache entries live until the review ends and hold no cycles: later collections need
         # not walk them again. Renders that miss run meanwhile on other threads, collected as usual after.
         with collector_paused(freeze=True):
+            read: dict[RenderCache, list[tuple[RevisionView, App, str, dict[str, Any]]]] = {}  # by cache
             for view, app in jobs:
                 found, key = view.lookup(app)
-                if found is None:
-                    futures[pool.submit(view.render_missed, app, key)] = (id(view), app.id)
+                if found is not None:
+                    finished(view, app, found)
                     continue
-                results[(id(view), app.id)] = found
-                done += 1
-                if progress:
-                    progress(done, total, app.id)
+                data = None if key is None or view.cache is None else view.cache.entry(key)
+                if data is None:
+                    futures[pool.submit(view.render_missed, app, key)] = (view, app)
+                    continue
+                assert key is not None and view.cache is not None
+                read.setdefault(view.cache, []).append((view, app, key, data))
+            for cache, entries in read.items():
+                made = cache.renders([(key, data) for _, _, key, data in entries])
+                for (view, app, key, _), hit in zip(entries, made, strict=True):
+                    if hit is None:  # damaged: removed, and rendered
+                        futures[pool.submit(view.render_missed, app, key)] = (view, app)
+                    else:
+                        finished(view, app, view.hit(app, hit))
         for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            done += 1
-            if progress:
-                progress(done, total, futures[future][1])
+            finished(*futures[future], future.result())
     return results
 
 

@@ -132,19 +132,20 @@ class RevisionView:
         return self._checked(app, self.render_app(app, self.ctx))
 
     def lookup(self, app: App) -> tuple[RenderResult | None, str | None]:
-        """`render` when no renderer needs to run (a render made during discovery, or a cache hit), else
-        None and the cache key (if any) for `render_missed`. Cheap enough to run before any render."""
+        """The app's render when it was made during discovery, else None and its cache key (if any): what
+        `render` starts with, before the render cache is read (`RenderCache.entry`, then `hit`) or the
+        app rendered (`render_missed`). Cheap enough to run before any render."""
         cached = self.discovery.renders.get(app.id)
         if cached is not None:
             return cached, None
-        key = self._cache_key(app, self.ctx)
-        if key is None or self.cache is None:
-            return None, key
-        hit = self.cache.get(key)
-        return (None, key) if hit is None else (self._checked(app, hit), key)
+        return None, self._cache_key(app, self.ctx)
+
+    def hit(self, app: App, result: RenderResult) -> RenderResult:
+        """`render` of an app that the render cache answered."""
+        return self._checked(app, result)
 
     def render_missed(self, app: App, key: str | None) -> RenderResult:
-        """`render` of an app that `lookup` did not find: rendered, and stored under `key`."""
+        """`render` of an app that neither discovery nor the cache answered: rendered, and stored under `key`."""
         return self._checked(app, self._render_and_store(app, self.ctx, key))
 
     def _checked(self, app: App, result: RenderResult) -> RenderResult:

@@ -88,6 +88,57 @@ def test_records_made_column_by_column_are_the_records_their_constructors_make(r
         assert type(made.hook_phases) is tuple and type(made.sync_options) is tuple
 
 
+UNLOCATED = RenderResult(
+    "argocd/mixed",
+    resources=(
+        _resource("first", app="argocd/mixed", sync_options=("Replace=true",)),
+        _resource("nowhere", app="argocd/mixed"),
+        _resource("owned", app="argocd/owner", location=Location("m/x.yaml", 9), sync_wave=3),
+    ),
+    hooks=(
+        _resource("pre", app="argocd/mixed", hook_phases=("PreSync",)),
+        _resource("post", app="argocd/mixed", hook_phases=("PostSync",), sync_options=("Force=true",)),
+    ),
+)
+UNLOCATED = dataclasses.replace(
+    UNLOCATED,
+    resources=(
+        *UNLOCATED.resources[:1],
+        dataclasses.replace(UNLOCATED.resources[1], location=None),
+        UNLOCATED.resources[2],
+    ),
+)
+
+
+def test_renders_read_together_are_the_renders_read_one_by_one(tmp_path: Path) -> None:
+    """Records of several entries are made together, a column over all of them: each row's owner, hook
+    phases, sync options and location stay with their own render and row."""
+    renders = [RENDER, RenderResult("argocd/empty"), LOCATED, UNLOCATED, RENDER]
+    store = RenderCache(tmp_path)
+    keys = [f"{i:064x}" for i in range(len(renders))]
+    for key, render in zip(keys, renders, strict=True):
+        assert store.put(key, render)
+    entries = [(key, store.entry(key)) for key in keys]
+    made = store.renders([(key, data) for key, data in entries if data is not None])
+    assert made == renders
+    assert [decode(encode(render)) for render in renders] == made
+    assert store.stats.hits == len(renders) and store.stats.misses == 0
+
+
+def test_a_damaged_entry_among_renders_read_together_is_the_only_miss(tmp_path: Path) -> None:
+    store = RenderCache(tmp_path)
+    keys = ["1" * 64, "2" * 64, "3" * 64]
+    for key, render in zip(keys, [RENDER, LOCATED, UNLOCATED], strict=True):
+        assert store.put(key, render)
+    store._path(keys[1]).write_bytes(pack_render(_set(("resources", "syncWave", 0), "early")(result_data(LOCATED))))
+    entries = [(key, store.entry(key)) for key in keys]
+    assert all(data is not None for _, data in entries), "each entry unpacks: the damage is in a column"
+    made = store.renders([(key, data) for key, data in entries if data is not None])
+    assert made == [RENDER, None, UNLOCATED]
+    assert not store._path(keys[1]).exists() and store._path(keys[0]).exists()
+    assert store.stats.hits == 2 and store.stats.misses == 1
+
+
 def test_a_record_made_column_by_column_stays_frozen() -> None:
     made = decode(encode(LOCATED)).resources[0]
     with pytest.raises(AttributeError):

@@ -7,6 +7,7 @@ import dataclasses
 import os
 import stat
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,31 @@ def test_a_damaged_entry_is_a_miss_and_is_removed(tmp_path: Path) -> None:
     cache._path("d" * 64).write_bytes(b"not zlib")
     assert cache.get("d" * 64) is None
     assert not cache._path("d" * 64).exists()
+
+
+def test_a_damaged_entry_in_a_warm_review_is_rendered_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry that unpacks but holds a wrong value is found while the hits' records are made together:
+    that app alone is rendered again, and the review reports what the cold one did."""
+    from reviewer.rendering.cache import pack_render, unpack_render
+
+    repo = _repo(tmp_path, broken=False)
+    (repo / "web/cm.yaml").write_text(CONFIGMAP.replace("info", "debug"))
+    git(repo, "commit", "-qam", "change")
+    cold = _review(repo, RenderCache(tmp_path / "cache"))
+    damaged = 0
+    for path in (tmp_path / "cache" / "renders").rglob("*.json.z"):
+        try:
+            data = unpack_render(path.read_bytes())
+        except (ValueError, KeyError, zlib.error):
+            continue  # not a render (the tools' versions, a hint)
+        if data["app"] == "argocd/web" and "debug" in str(data["resources"]["body"]):
+            data["resources"]["syncWave"][0] = "soon"
+            path.write_bytes(pack_render(data))
+            damaged += 1
+    assert damaged == 1
+    rendered = _count_renders(monkeypatch)
+    warm = _review(repo, RenderCache(tmp_path / "cache"))
+    assert rendered.count("web") == 1 and warm.changes == cold.changes and warm.verdict == cold.verdict
 
 
 def test_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

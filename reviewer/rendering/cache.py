@@ -47,7 +47,7 @@ import time
 import weakref
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
@@ -384,7 +384,7 @@ def _plain(value: Any) -> bool:
 
 
 # A render's resources (or hooks) are stored as a table, a column per field, not as a row per resource:
-# the columns are checked with one pass of C code each (`_typed`) and the records are made field by
+# the columns are checked with one pass of C code each (`_Tables`) and the records are made field by
 # field over all rows at once (`_records`), where rows cost a Python function call, a dozen checks and two
 # dataclass constructors per resource. Fields that are nearly always their default (hook phases, sync
 # options, an owner other than the render's app) list only the rows where they are not.
@@ -434,49 +434,102 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _typed(table: dict[str, Any], name: str, rows: int, kind: type) -> list[Any]:
-    """The column `name`: a list of `rows` values, each exactly of type `kind` (not a subclass: `True`
-    is no sync wave)."""
-    column = table[name]
-    if type(column) is not list or len(column) != rows or not set(map(type, column)) <= {kind}:
-        raise ValueError(f"not a column of {kind.__name__}: {name}")
-    return column
+class _Tables:
+    """Tables of resources read together (each with its render's app), checked as one: a column is the
+    columns of every table end to end, so that each check and each field of the records costs one pass of
+    C code over all the resources of a review rather than one per table."""
 
+    def __init__(self, tables: Sequence[tuple[Any, str]]) -> None:
+        self.tables: list[tuple[dict[str, Any], int, int]] = []  # a non-empty table, its first row, its rows
+        self.apps: list[str] = []  # the render's app, row by row
+        self.sizes: list[int] = []  # rows, table by table
+        total = 0
+        for table, app in tables:
+            if type(table) is not dict or table.keys() != _TABLE_KEYS:
+                raise ValueError("not a resource table")
+            if table == _EMPTY_TABLE:  # most renders' hooks
+                self.sizes.append(0)
+                continue
+            group = table["group"]
+            if type(group) is not list:
+                raise ValueError("not a column: group")
+            rows = len(group)
+            self.tables.append((table, total, rows))
+            self.apps += repeat(app, rows)
+            self.sizes.append(rows)
+            total += rows
+        self.rows = total
 
-def _sparse(table: dict[str, Any], name: str, rows: int, default: T, value: Callable[[Any], T]) -> list[T]:
-    """A column stored as [row, value] pairs for the rows whose value is not `default`, rows ascending."""
-    column = [default] * rows
-    pairs = table[name]
-    if type(pairs) is not list:
-        raise ValueError(f"not a column: {name}")
-    last = -1
-    for pair in pairs:
-        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not int or not last < pair[0] < rows:
-            raise ValueError(f"not a row of {name}")
-        last = pair[0]
-        column[last] = value(pair[1])
-    return column
+    def column(self, name: str) -> list[Any]:
+        """The column `name` of every table, end to end, each a list of its table's rows."""
+        out: list[Any] = []
+        for table, _, rows in self.tables:
+            values = table[name]
+            if type(values) is not list or len(values) != rows:
+                raise ValueError(f"not a column: {name}")
+            out += values
+        return out
+
+    def typed(self, name: str, kind: type) -> list[Any]:
+        """The column `name`, each value exactly of type `kind` (not a subclass: `True` is no sync wave)."""
+        out = self.column(name)
+        if not set(map(type, out)) <= {kind}:
+            raise ValueError(f"not a column of {kind.__name__}: {name}")
+        return out
+
+    def sparse(self, name: str, column: list[T], value: Callable[[Any], T]) -> list[T]:
+        """`column` (the defaults) with the values of the column `name`, which lists [row, value] pairs for
+        the rows whose value is not the default, rows ascending within each table."""
+        for table, first, rows in self.tables:
+            pairs = table[name]
+            if type(pairs) is not list:
+                raise ValueError(f"not a column: {name}")
+            last = -1
+            for pair in pairs:
+                if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not int or not last < pair[0] < rows:
+                    raise ValueError(f"not a row of {name}")
+                last = pair[0]
+                column[first + last] = value(pair[1])
+        return column
+
+    def locations(self) -> list[Location | None]:
+        """The column of locations, from a column of files (null: no location) and one of lines."""
+        files, lines = self.column("file"), self.column("line")
+        if not set(map(type, files)) <= _FILE_TYPES or not set(map(type, lines)) <= _LINE_TYPES:
+            raise ValueError("not a column of locations")
+        if None not in files:  # every resource has a location (the usual case)
+            located: list[Location | None] = list(_records(Location, (files, lines)))
+            return located
+        if any(file is None and line is not None for file, line in zip(files, lines, strict=True)):
+            raise ValueError("a line without a file")
+        return [None if file is None else Location(file, line) for file, line in zip(files, lines, strict=True)]
+
+    def resources(self) -> list[tuple[Resource, ...]]:
+        """The resources of each table, in the order given."""
+        keys = _records(ResourceKey, tuple(self.typed(name, str) for name in _KEY_COLUMNS))
+        columns = (
+            keys,
+            self.typed("apiVersion", str),
+            self.typed("body", dict),
+            self.sparse("app", self.apps, _owner),
+            self.locations(),
+            self.typed("syncWave", int),
+            self.sparse("hookPhases", [_NONE] * self.rows, _strings),
+            self.sparse("syncOptions", [_NONE] * self.rows, _strings),
+        )
+        made = _records(Resource, columns)
+        out: list[tuple[Resource, ...]] = []
+        first = 0
+        for rows in self.sizes:
+            out.append(tuple(made[first : first + rows]))
+            first += rows
+        return out
 
 
 def _owner(value: Any) -> str:
     if type(value) is not str:
         raise ValueError("not an app id")
     return value
-
-
-def _locations(table: dict[str, Any], rows: int) -> list[Location | None]:
-    """The column of locations, from a column of files (null: no location) and one of lines."""
-    files, lines = table["file"], table["line"]
-    if type(files) is not list or type(lines) is not list or len(files) != rows or len(lines) != rows:
-        raise ValueError("not a column of locations")
-    if not set(map(type, files)) <= _FILE_TYPES or not set(map(type, lines)) <= _LINE_TYPES:
-        raise ValueError("not a column of locations")
-    if None not in files:  # every resource has a location (the usual case)
-        located: list[Location | None] = list(_records(Location, (files, lines)))
-        return located
-    if any(file is None and line is not None for file, line in zip(files, lines, strict=True)):
-        raise ValueError("a line without a file")
-    return [None if file is None else Location(file, line) for file, line in zip(files, lines, strict=True)]
 
 
 _FILE_TYPES = frozenset({str, type(None)})
@@ -506,29 +559,6 @@ def _records(cls: type[T], columns: tuple[list[Any], ...]) -> list[T]:
             raise ValueError("columns of different lengths")
         deque(map(setter, made, column), maxlen=0)
     return made
-
-
-def _table_in(table: Any, app: str) -> tuple[Resource, ...]:
-    """The resources of a table, every value checked: an entry comes from a directory that a CI cache may
-    have restored, so a wrong type is a damaged entry (a miss), never a wrong record."""
-    if type(table) is not dict or table.keys() != _TABLE_KEYS:
-        raise ValueError("not a resource table")
-    if table == _EMPTY_TABLE:  # most renders' hooks
-        return ()
-    group = table["group"]
-    rows = len(group) if type(group) is list else -1
-    keys = _records(ResourceKey, tuple(_typed(table, name, rows, str) for name in _KEY_COLUMNS))
-    columns = (
-        keys,
-        _typed(table, "apiVersion", rows, str),
-        _typed(table, "body", rows, dict),
-        _sparse(table, "app", rows, app, _owner),
-        _locations(table, rows),
-        _typed(table, "syncWave", rows, int),
-        _sparse(table, "hookPhases", rows, _NONE, _strings),
-        _sparse(table, "syncOptions", rows, _NONE, _strings),
-    )
-    return tuple(_records(Resource, columns))
 
 
 def is_plain(value: Any) -> bool:
@@ -676,16 +706,37 @@ def decode(blob: bytes, memo: BodyMemo | None = None) -> RenderResult:
 
 
 def result_from_data(data: Mapping[str, Any]) -> RenderResult:
-    app = data["app"]
-    if type(app) is not str:
-        raise ValueError("not a render")
-    return RenderResult(
-        app=app,
-        resources=_table_in(data["resources"], app),
-        hooks=_table_in(data["hooks"], app),
-        warnings=_strings(data["warnings"]),
-        source_types=_strings(data["sourceTypes"]),
-    )
+    return results_from_data([data])[0]
+
+
+def results_from_data(datas: Sequence[Mapping[str, Any]]) -> list[RenderResult]:
+    """The renders of entries' data (`result_data`), every value checked: an entry comes from a directory
+    that a CI cache may have restored, so a wrong type is a damaged entry (a miss), never a wrong
+    record. ValueError (or another error of `RenderCache.read`) when any is damaged. Their records are
+    made together (`_Tables`)."""
+    apps: list[str] = []
+    tables: list[tuple[Any, str]] = []
+    for data in datas:
+        app = data["app"]
+        if type(app) is not str:
+            raise ValueError("not a render")
+        apps.append(app)
+        tables += ((data["resources"], app), (data["hooks"], app))
+    made = _Tables(tables).resources()
+    return [
+        RenderResult(
+            app=app,
+            resources=made[2 * i],
+            hooks=made[2 * i + 1],
+            warnings=_strings(data["warnings"]),
+            source_types=_strings(data["sourceTypes"]),
+        )
+        for i, (app, data) in enumerate(zip(apps, datas, strict=True))
+    ]
+
+
+# What reading a damaged (or hostile) entry may raise, whatever its shape: a miss, never a crash.
+_DAMAGE = (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, zlib.error)
 
 
 def _refresh(fd: int) -> None:
@@ -730,7 +781,7 @@ class RenderCache:
                 blob = file.readall()
                 try:
                     value = decoder(blob)
-                except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, zlib.error):
+                except _DAMAGE:
                     damaged = True
                 else:
                     damaged = False
@@ -739,12 +790,15 @@ class RenderCache:
             self.stats.misses += 1
             return None
         if damaged:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-            self.stats.misses += 1
+            self._damaged(key)
             return None
         self.stats.hits += 1
         return value
+
+    def _damaged(self, key: str) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self._file(key))
+        self.stats.misses += 1
 
     def write(self, key: str, encoder: Callable[[], bytes]) -> bool:
         """Store `encoder()` under `key`, unless it raises Uncacheable."""
@@ -771,10 +825,32 @@ class RenderCache:
         return True
 
     def get(self, key: str) -> RenderResult | None:
-        return self.read(key, self._decode)
+        data = self.entry(key)
+        return None if data is None else self.renders([(key, data)])[0]
 
-    def _decode(self, blob: bytes) -> RenderResult:
-        return decode(blob, self._bodies)
+    def entry(self, key: str) -> dict[str, Any] | None:
+        """The data of the render entry `key` (a hit), or None (a miss); `renders` makes its render."""
+        return self.read(key, self._unpack)
+
+    def _unpack(self, blob: bytes) -> dict[str, Any]:
+        return unpack_render(blob, self._bodies)
+
+    def renders(self, entries: Sequence[tuple[str, Mapping[str, Any]]]) -> list[RenderResult | None]:
+        """The render of each (key, data from `entry`), their records made together: None for a damaged
+        one, which is then a miss and removed."""
+        try:
+            return [*results_from_data([data for _, data in entries])]
+        except _DAMAGE:  # which one: each alone
+            pass
+        out: list[RenderResult | None] = []
+        for key, data in entries:
+            try:
+                out.append(result_from_data(data))
+            except _DAMAGE:
+                self.stats.hits -= 1
+                self._damaged(key)
+                out.append(None)
+        return out
 
     def tool_versions(self, compute: Callable[[], tuple[tuple[str, str], ...]]) -> tuple[tuple[str, str], ...]:
         """The tools' versions for the report, asked of the tools once per tool fingerprint (running
