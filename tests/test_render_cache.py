@@ -450,23 +450,33 @@ def test_the_listing_for_a_checkout_is_made_ahead_only_when_no_discovery_of_the_
 ) -> None:
     repo = _repo(tmp_path)
     sha = revision.resolve_revision(repo, "HEAD")
-    listed = _commits_passed(monkeypatch, revision, "list_ahead", 1)
+    listings: list[tuple[str, bool]] = []
+    real = revision.list_ahead
+
+    def recording(top: Path, commit: str, subdir: str, *, sized: bool = True) -> Any:
+        listings.append((commit, sized))
+        return real(top, commit, subdir, sized=sized)
+
+    monkeypatch.setattr(revision, "list_ahead", recording)
     cache = RenderCache(tmp_path / "cache")
     apps = []
-    for expected_listings in (1, 1):  # cold: listed ahead; then the snapshot is known: not again
-        with revision.open_revision(repo, sha, cache=cache) as view:
-            apps.append(view.discovery.apps)
-        assert listed == [sha] * expected_listings
+    with revision.open_revision(repo, sha, cache=cache) as view:  # cold: listed ahead for a checkout
+        apps.append(view.discovery.apps)
+    assert listings == [(sha, True)]
+    with revision.open_revision(repo, sha, cache=cache) as view:  # known: the digests alone, no sizes
+        apps.append(view.discovery.apps)
+        assert not view.checkout.materialised
+    assert listings == [(sha, True), (sha, False)]
     marker = snapshot_made(revision.tree_id(repo, sha, ""))
     assert cache.remembered(marker) is not None
     Path(cache._file(marker)).write_bytes(b"not a digest")  # a damaged hint is no hint: listed ahead again
     with revision.open_revision(repo, sha, cache=cache) as view:
         apps.append(view.discovery.apps)
-    assert listed == [sha, sha]
+    assert listings[2:] == [(sha, True)]
     assert apps[0] == apps[1] == apps[2] and apps[0]
     with revision.open_revision(repo, sha) as view:  # no cache: a checkout is certain
         assert view.discovery.apps == apps[0]
-    assert listed == [sha, sha, sha]
+    assert listings[3:] == [(sha, True)]
 
 
 def test_a_revision_whose_discovery_is_not_known_is_checked_out_ahead(
