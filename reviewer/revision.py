@@ -58,6 +58,8 @@ class RevisionView:
     has_appsets: bool = False  # ApplicationSets in the tree (their git generators read its listing)
     subdir: str = ""  # the config repo's path inside the git repository
     top: Path = field(default_factory=Path)  # the git repository
+    repo_path: str = ""  # the config repo as opened (absolute)
+    remote_urls: tuple[str, ...] = ()  # its git remotes' URLs
     _inputs: InputIndex | None = field(default=None, repr=False)
     _inputs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _by_id: dict[str, App] | None = field(default=None, repr=False)
@@ -248,16 +250,30 @@ def open_revision(
         top = git_toplevel(repo)
         subdir = subdir_of(top, repo)
         tree_oid: str | None = None  # the config repo's git tree at `rev`, once asked for
+        # Asked of git on other threads while this one works (each is a git process to wait for); their
+        # results, or their errors, are taken below where they were asked for before.
+        ahead = ThreadPoolExecutor(max_workers=2, thread_name_prefix="revision")
+        stack.callback(ahead.shutdown, wait=True)
+        where = os.fspath(repo.absolute())
+        # The remotes of the repository `reuse` was opened in are this one's (read once per review).
+        own_urls = reuse.remote_urls if reuse is not None and reuse.repo_path == where else None
+        asked_urls = ahead.submit(remotes, repo) if own_urls is None else None
+        asked_config = None
         if rev == WORKTREE:
             tree = stack.enter_context(materialise(repo, rev))
             checkout = Checkout(repo, rev, stack, tree)
             sha, content = tree.revision, tree.content
         else:
             sha = resolve_revision(top, rev)
+            asked_config = ahead.submit(_config_of, top, sha, subdir) if config is None and not config_path else None
             likely = False  # that this revision is discovered from its tree (so checked out)
             if reuse is None and content is None:
                 tree_oid = tree_id(top, sha, subdir) if cache is not None else None
                 likely = tree_oid is None or cache is None or cache.remembered(snapshot_made(tree_oid)) is None
+                if not likely:
+                    # A discovery of this tree is cached: no checkout, but render keys need the commit's
+                    # digests, listed by git meanwhile (see below).
+                    stack.callback(list_ahead(top, sha, subdir, sized=False).join)
             if likely and checkouts is not None:
                 # No discovery of this tree is known: it is checked out in the background while the
                 # config is read and the snapshot key is worked out (hashing the tools), and handed out
@@ -269,9 +285,12 @@ def open_revision(
                 stack.callback(list_ahead(top, sha, subdir).join)
         if config_path:
             config = load_config(config_path, required=True)
+        elif asked_config is not None:
+            config = asked_config.result()
         elif config is None:
-            config = load_config(checkout.root / CONFIG_FILE) if rev == WORKTREE else _config_of(top, sha, subdir)
-        urls = [*config.repos, *remotes(repo)]
+            config = load_config(checkout.root / CONFIG_FILE)  # the working tree's
+        remote_urls = asked_urls.result() if asked_urls is not None else own_urls or ()
+        urls = [*config.repos, *remote_urls]
         key = None
         snapshot = None
         if reuse is not None:
@@ -325,6 +344,8 @@ def open_revision(
             crds=crds,
             subdir=subdir,
             top=top,
+            repo_path=where,
+            remote_urls=remote_urls,
         )
         if snapshot is not None:
             view.discovery = snapshot.discovery

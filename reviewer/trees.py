@@ -75,6 +75,9 @@ class TreeContent:
         self._listing = sorted(listing) if listing is not None else None  # (path, mode, blob id)
         self._paths = [entry[0] for entry in self._listing] if self._listing is not None else []
         self._hashed: dict[str, tuple[str, str] | None] = {}
+        # path -> (mode, blob id), made on the first `file` of a listed revision: render keys ask for
+        # tens of thousands of files, and a dict answers each without bisecting the listing.
+        self._files: dict[str, tuple[str, str]] | None = None
 
     @classmethod
     def from_commit(cls, top: Path, sha: str, subdir: str) -> TreeContent:
@@ -146,10 +149,11 @@ class TreeContent:
     def file(self, rel: str) -> tuple[str, str] | None:
         """(mode, blob id) of one file, or None when it does not exist."""
         if self._listing is not None:
-            i = bisect.bisect_left(self._paths, rel)
-            if i < len(self._paths) and self._paths[i] == rel:
-                return self._listing[i][1], self._listing[i][2]
-            return None
+            files = self._files
+            if files is None:  # two threads may both make it: the same dict either way
+                # Reversed: were a path listed twice, the first entry would answer, as bisecting found it.
+                files = self._files = {path: (mode, blob) for path, mode, blob in reversed(self._listing)}
+            return files.get(rel)
         with self._lock:
             if rel not in self._hashed:
                 self._hashed[rel] = self._hash_file(rel)

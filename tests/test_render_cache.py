@@ -235,14 +235,10 @@ def test_a_warm_review_reports_progress_for_hits_and_misses(tmp_path: Path) -> N
     assert sorted(app for _, _, app in seen) == ["argocd/secrets", "argocd/secrets", "argocd/web", "argocd/web"]
 
 
-def _key_of(listing: list[tuple[str, str, str]], directories: set[str], files: set[str], revision: str = "r1") -> str:
-    """render_key over a revision whose files are `listing` (the revision's own part of the key fixed)."""
-    from types import SimpleNamespace
-
+def _web_app() -> Any:
     from reviewer.records import App, AppSource, Destination, SyncPolicy
-    from reviewer.trees import TreeContent
 
-    app = App(
+    return App(
         name="web",
         namespace="argocd",
         project="default",
@@ -254,6 +250,15 @@ def _key_of(listing: list[tuple[str, str, str]], directories: set[str], files: s
         defined_in=None,
         manifest={"kind": "Application"},
     )
+
+
+def _key_of(listing: list[tuple[str, str, str]], directories: set[str], files: set[str], revision: str = "r1") -> str:
+    """render_key over a revision whose files are `listing` (the revision's own part of the key fixed)."""
+    from types import SimpleNamespace
+
+    from reviewer.trees import TreeContent
+
+    app = _web_app()
     config = SimpleNamespace(allow_kustomize_plugins=False, allow_remote_bases=False)
     ctx: Any = SimpleNamespace(config=config, cache_context="the revision's part", revision=revision)
     return render_key(app, ctx, frozenset(directories), frozenset(files), TreeContent(None, listing))
@@ -471,23 +476,33 @@ def test_the_listing_for_a_checkout_is_made_ahead_only_when_no_discovery_of_the_
 ) -> None:
     repo = _repo(tmp_path)
     sha = revision.resolve_revision(repo, "HEAD")
-    listed = _commits_passed(monkeypatch, revision, "list_ahead", 1)
+    listings: list[tuple[str, bool]] = []
+    real = revision.list_ahead
+
+    def recording(top: Path, commit: str, subdir: str, *, sized: bool = True) -> Any:
+        listings.append((commit, sized))
+        return real(top, commit, subdir, sized=sized)
+
+    monkeypatch.setattr(revision, "list_ahead", recording)
     cache = RenderCache(tmp_path / "cache")
     apps = []
-    for expected_listings in (1, 1):  # cold: listed ahead; then the snapshot is known: not again
-        with revision.open_revision(repo, sha, cache=cache) as view:
-            apps.append(view.discovery.apps)
-        assert listed == [sha] * expected_listings
+    with revision.open_revision(repo, sha, cache=cache) as view:  # cold: listed ahead for a checkout
+        apps.append(view.discovery.apps)
+    assert listings == [(sha, True)]
+    with revision.open_revision(repo, sha, cache=cache) as view:  # known: the digests alone, no sizes
+        apps.append(view.discovery.apps)
+        assert not view.checkout.materialised
+    assert listings == [(sha, True), (sha, False)]
     marker = snapshot_made(revision.tree_id(repo, sha, ""))
     assert cache.remembered(marker) is not None
     Path(cache._file(marker)).write_bytes(b"not a digest")  # a damaged hint is no hint: listed ahead again
     with revision.open_revision(repo, sha, cache=cache) as view:
         apps.append(view.discovery.apps)
-    assert listed == [sha, sha]
+    assert listings[2:] == [(sha, True)]
     assert apps[0] == apps[1] == apps[2] and apps[0]
     with revision.open_revision(repo, sha) as view:  # no cache: a checkout is certain
         assert view.discovery.apps == apps[0]
-    assert listed == [sha, sha, sha]
+    assert listings[3:] == [(sha, True)]
 
 
 def test_a_revision_whose_discovery_is_not_known_is_checked_out_ahead(
@@ -505,3 +520,85 @@ def test_a_revision_whose_discovery_is_not_known_is_checked_out_ahead(
     assert ahead == [sha], "checked out ahead when discovered afresh only"
     assert found[0][0] == found[1][0] and found[0][0]
     assert found[0][1] and not found[1][1], "the second discovery came from the cache, with no tree"
+
+
+def _key_by_the_letter(app: Any, listing: list[tuple[str, str, str]], directories: set[str], files: set[str]) -> str:
+    """The key as the module docstring defines it, worked out from scratch with nothing remembered: what
+    `_key_of` must answer however its parts are remembered between keys and revisions."""
+    import hashlib
+    import json
+
+    from reviewer.rendering import cache
+
+    ordered = sorted(listing)
+    under = {d: [e for e in ordered if d == "" or e[0].startswith(f"{d}/")] for d in directories}
+    found = {f: next(((m, b) for p, m, b in ordered if p == f), None) for f in files}
+    inputs = [*(p for entries in under.values() for p, _, _ in entries), *files]
+    if any(m == "120000" for entries in under.values() for _, m, _ in entries) or any(
+        f is not None and f[0] == "120000" for f in found.values()
+    ):
+        raise Uncacheable("a symlink is among its inputs")
+    if any(p.endswith((".jsonnet", ".libsonnet")) for p in inputs):
+        raise Uncacheable("Jsonnet imports may read files outside the app's inputs")
+    app_text = json.dumps(cache._app_part(app), sort_keys=True, default=str)
+    uses_revision = any(".argocd-source" in p for p in inputs) or "ARGOCD_APP_REVISION" in app_text
+    digest = hashlib.sha256(f"render\0{cache.SCHEMA}\0{cache.tool_fingerprint()}\0the revision's part\0".encode())
+    digest.update(f"{'r1' if uses_revision else ''}\0{app_text}\0".encode())
+    for directory in sorted(directories):
+        part = hashlib.sha256()
+        for path, mode, blob in under[directory]:
+            part.update(f"{path}\0{mode}\0{blob}\n".encode())
+        digest.update(f"d\0{directory}\0{part.hexdigest()}\n".encode())
+    for path in sorted(files):
+        mode, blob = found[path] or ("", "")
+        digest.update(f"f\0{path}\0{mode}\0{blob}\n".encode())
+    return digest.hexdigest()
+
+
+def test_remembered_parts_of_keys_answer_as_keys_worked_out_from_scratch() -> None:
+    """Directories and named files are remembered per revision (by their content's listing): across
+    revisions that differ in one file, directories that prefix one another, the root, missing and
+    non-ASCII files, symlinks, Jsonnet and override files, each key is the one worked out from scratch."""
+    import random
+    from types import SimpleNamespace
+
+    from reviewer.trees import TreeContent
+
+    app = _web_app()
+    config = SimpleNamespace(allow_kustomize_plugins=False, allow_remote_bases=False)
+    paths = [
+        "base/cm.yaml",
+        "base/kustomization.yaml",
+        "base-extra/cm.yaml",
+        "base/sub/deep.yaml",
+        "web/kustomization.yaml",
+        "web/values.yaml",
+        "wéb/ünïcode.yaml",
+        "top.yaml",
+        "lib/x.libsonnet",
+        "web/.argocd-source-web.yaml",
+        "links/l",
+    ]
+    directories = ["", "base", "base-extra", "base/sub", "web", "wéb", "lib", "links", "absent"]
+    files = [*paths, "missing.yaml", "web/main.jsonnet", "base"]
+    rng = random.Random(7)
+    for _ in range(150):
+        listing = [
+            (p, "120000" if p == "links/l" else rng.choice(["100644", "100644", "100755"]), rng.choice("abc"))
+            for p in paths
+            if rng.random() < 0.8
+        ]
+        content = TreeContent(None, listing)
+        for _ in range(6):  # several apps of one revision: parts remembered from the previous keys
+            chosen_dirs = {d for d in directories if rng.random() < 0.2}
+            chosen_files = {f for f in files if rng.random() < 0.2}
+            ctx: Any = SimpleNamespace(config=config, cache_context="the revision's part", revision="r1")
+            try:
+                expected = _key_by_the_letter(app, listing, chosen_dirs, chosen_files)
+            except Uncacheable as exc:
+                expected = f"uncacheable: {exc}"
+            try:
+                got = render_key(app, ctx, frozenset(chosen_dirs), frozenset(chosen_files), content)
+            except Uncacheable as exc:
+                got = f"uncacheable: {exc}"
+            assert got == expected, (listing, chosen_dirs, chosen_files)

@@ -329,3 +329,28 @@ def test_remove_tree_deletes_everything_and_follows_no_symlink(
     trees.remove_tree(tree)
     assert not os.path.lexists(tree)
     assert (outside / "keep.txt").read_text() == "kept\n", "a link's target is never deleted"
+
+
+def test_a_listings_files_are_found_as_bisecting_it_finds_them() -> None:
+    """`TreeContent.file` answers from a dict made from the listing: the same answers as a search of
+    the sorted listing, for paths that prefix others, directories, absent and non-ASCII paths."""
+    import bisect
+
+    listing = [
+        ("a", "100644", "1"),
+        ("a-b/c", "100644", "2"),
+        ("a/b", "100755", "3"),
+        ("a/b/c", "100644", "4"),
+        ("é/ü", "120000", "5"),
+        ("z", "100644", "6"),
+    ]
+    content = TreeContent(None, list(reversed(listing)))
+    ordered = sorted(listing)
+    paths = [p for p, _, _ in ordered]
+
+    def by_bisecting(rel: str) -> tuple[str, str] | None:
+        i = bisect.bisect_left(paths, rel)
+        return (ordered[i][1], ordered[i][2]) if i < len(paths) and paths[i] == rel else None
+
+    for rel in [*paths, "", "a/", "a-b", "a/b/", "b", "é", "zz", "A"]:
+        assert content.file(rel) == by_bisecting(rel), rel

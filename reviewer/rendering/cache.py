@@ -255,28 +255,48 @@ def _app_text(app: App) -> str:
     return text
 
 
+# What an input can hold that makes a render uncacheable, as bits: a symlink, a Jsonnet file (its imports
+# may reach any file), and a parameter override file (its values may use the revision).
+_SYMLINK, _JSONNET, _OVERRIDE = 1, 2, 4
+
+
+def _input_flags(path: str, mode: str) -> int:
+    return (
+        (_SYMLINK if mode == SYMLINK_MODE else 0)
+        | (_JSONNET if path.endswith(JSONNET_EXTENSIONS) else 0)
+        | (_OVERRIDE if _OVERRIDE_FILES in path else 0)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Directory:
     """What the files under one directory add to a render key, worked out once per revision: many
     apps read the same bases and charts."""
 
-    digest: str  # of every (path, mode, blob id) under it
-    symlink: str | None  # a symlink under it, if any
-    jsonnet: str | None  # a Jsonnet file under it, if any
-    override: bool  # a parameter override file (.argocd-source*) is under it
+    line: str  # its part of a key: its name and the digest of every (path, mode, blob id) under it
+    flags: int  # _SYMLINK, _JSONNET, _OVERRIDE: what is under it
 
 
-# TreeContent id -> (a weak reference to it, its directories' parts). Looked up by id, a plain dict read,
-# for every app a review renders; the weak reference's callback drops the entry with the content.
-_DIRECTORIES: dict[int, tuple[weakref.ref[TreeContent], dict[str, _Directory]]] = {}
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """A revision's parts of render keys, each worked out on first use: by directory, and by named file
+    (its line and flags; every app of a kustomize repo names the same few base files)."""
+
+    directories: dict[str, _Directory]
+    files: dict[str, tuple[str, int]]
 
 
-def _directories(content: TreeContent) -> dict[str, _Directory]:
+# TreeContent id -> (a weak reference to it, its parts). Looked up by id, a plain dict read, for every app a
+# review renders; the weak reference's callback drops the entry with the content.
+_DIRECTORIES: dict[int, tuple[weakref.ref[TreeContent], _Parts]] = {}
+
+
+def _parts(content: TreeContent) -> _Parts:
     ident = id(content)
     known = _DIRECTORIES.get(ident)
     if known is not None and known[0]() is content:
         return known[1]
-    parts: dict[str, _Directory] = {}
+    parts = _Parts({}, {})
 
     def forget(_: weakref.ref[TreeContent]) -> None:
         _DIRECTORIES.pop(ident, None)
@@ -286,20 +306,21 @@ def _directories(content: TreeContent) -> dict[str, _Directory]:
 
 
 def _directory(content: TreeContent, known: dict[str, _Directory], directory: str) -> _Directory:
-    found = known.get(directory)
-    if found is None:  # two render threads may both work it out: the same value either way
-        entries = content.under(directory)
-        digest = hashlib.sha256()
-        for path, mode, blob in entries:  # by path; NUL cannot occur in a path
-            digest.update(f"{path}\0{mode}\0{blob}\n".encode())
-        found = _Directory(
-            digest=digest.hexdigest(),
-            symlink=next((path for path, mode, _ in entries if mode == SYMLINK_MODE), None),
-            jsonnet=next((path for path, _, _ in entries if path.endswith(JSONNET_EXTENSIONS)), None),
-            override=any(_OVERRIDE_FILES in path for path, _, _ in entries),
-        )
-        known[directory] = found
+    # Two render threads may both work it out: the same value either way.
+    digest = hashlib.sha256()
+    flags = 0
+    for path, mode, blob in content.under(directory):  # by path; NUL cannot occur in a path
+        digest.update(f"{path}\0{mode}\0{blob}\n".encode())
+        flags |= _input_flags(path, mode)
+    found = known[directory] = _Directory(f"d\0{directory}\0{digest.hexdigest()}\n", flags)
     return found
+
+
+def _file(content: TreeContent, known: dict[str, tuple[str, int]], path: str) -> tuple[str, int]:
+    found = content.file(path)
+    mode, blob = found if found is not None else ("", "")  # absent: part of the key too
+    line = known[path] = (f"f\0{path}\0{mode}\0{blob}\n", _input_flags(path, mode))
+    return line
 
 
 def render_key(
@@ -308,44 +329,43 @@ def render_key(
     """The cache key of `app`'s render at the revision of `ctx` (its inputs as selection computes them).
     Raises Uncacheable when the render depends on something the key cannot cover.
 
-    Each directory contributes its name and a digest of everything under it (worked out once per
-    revision), each file its path, mode and blob id (empty for a missing file: its absence is part of
-    the key too)."""
+    Each directory contributes its name and a digest of everything under it, each file its path, mode
+    and blob id (empty for a missing file: its absence is part of the key too); both are worked out once
+    per revision."""
     config = ctx.config
     if config.allow_kustomize_plugins or config.allow_remote_bases:
         raise Uncacheable("plugins or remote bases are allowed: a render may read outside the repository")
     for source in app.sources:
         if source.origin == "chart" and not _exact_version(source.target_revision):
             raise Uncacheable(f"chart {source.chart} has no exact version")
-    known = _directories(content)
-    ordered = sorted(directories)
-    parts = [_directory(content, known, directory) for directory in ordered]
-    symlink = jsonnet = override = False
-    for part in parts:
-        symlink = symlink or part.symlink is not None
-        jsonnet = jsonnet or part.jsonnet is not None
-        override = override or part.override
-    named: list[tuple[str, str, str]] = []
-    for file in sorted(files):
-        found = content.file(file)
-        named.append((file, *found) if found is not None else (file, "", ""))  # absent: part of the key too
-        symlink = symlink or (found is not None and found[0] == SYMLINK_MODE)
-        jsonnet = jsonnet or file.endswith(JSONNET_EXTENSIONS)
-        override = override or _OVERRIDE_FILES in file
-    if symlink:
+    known = _parts(content)
+    by_directory, by_file = known.directories, known.files
+    text = [by_directory.get(d) or _directory(content, by_directory, d) for d in sorted(directories)]
+    named = [by_file.get(f) or _file(content, by_file, f) for f in sorted(files)]
+    flags = 0
+    for part in text:
+        flags |= part.flags
+    for _, bits in named:
+        flags |= bits
+    if flags & _SYMLINK:
         raise Uncacheable("a symlink is among its inputs")
-    if jsonnet:
+    if flags & _JSONNET:
         raise Uncacheable("Jsonnet imports may read files outside the app's inputs")
     app_text = _app_text(app)
-    uses_revision = override or _REVISION_VARIABLES in app_text
+    uses_revision = flags & _OVERRIDE or _REVISION_VARIABLES in app_text
     if ctx.cache_context is None:  # the same for every app of the revision: serialised once
         ctx.cache_context = json.dumps(_context_part(ctx), sort_keys=True, default=str)
     digest = _prefix(tool_fingerprint(), ctx.cache_context).copy()
     # One update of the app's part: the same bytes as an update per directory and file, in that order.
-    text = [f"{ctx.revision if uses_revision else ''}\0{app_text}\0"]
-    text += [f"d\0{directory}\0{part.digest}\n" for directory, part in zip(ordered, parts, strict=True)]
-    text += [f"f\0{path}\0{mode}\0{blob}\n" for path, mode, blob in named]
-    digest.update("".join(text).encode())
+    digest.update(
+        "".join(
+            [
+                f"{ctx.revision if uses_revision else ''}\0{app_text}\0",
+                *[part.line for part in text],
+                *[line for line, _ in named],
+            ]
+        ).encode()
+    )
     return digest.hexdigest()
 
 
