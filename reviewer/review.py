@@ -19,6 +19,7 @@ from . import __version__
 from .change import ChangeSpec
 from .collector import collector_paused, keep_until_exit
 from .config import CONFIG_FILE, Config
+from .diff import diff_renders
 from .discovery.incremental import head_discovery_needed, parent_manifests
 from .evaluation import run_rules
 from .llm.options import LlmOptions
@@ -202,8 +203,6 @@ def review(
 
     With a `scope`, only the selected apps it keeps are rendered, diffed and judged (the rules still
     see every discovered app); everything else is as without one."""
-    from .diff import diff_renders  # the diff stage
-
     clock = _Clock()
     warnings: list[str] = []
     workers = jobs or default_jobs()
