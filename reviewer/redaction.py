@@ -87,9 +87,17 @@ def is_credential_path(path: str) -> bool:
 _ANY_PATTERN = re.compile(r"gh[pousr]_|github_pat_|glpat-|AKIA|ASIA|xox|eyJ|-----BEGIN |sk-|://")
 
 
+def may_hold_credentials(text: str) -> bool:
+    """Whether `redact_text` may mask anything in `text`: False means it returns `text` as it is. The
+    same holds for the strings of a JSON text: escaping a string for JSON (without ensure_ascii) changes
+    only quotes, backslashes and control characters, which none of the literals hold, so a JSON text
+    with none of them has no string that holds one."""
+    return _ANY_PATTERN.search(text) is not None
+
+
 def redact_text(text: str) -> tuple[str, int]:
     """`text` with known token shapes and URL passwords replaced by MASK, and how many were replaced."""
-    if _ANY_PATTERN.search(text) is None:
+    if not may_hold_credentials(text):
         return text, 0
     return substituted(text)
 

@@ -17,8 +17,9 @@ from typing import Any, Protocol
 
 from . import __version__
 from .change import ChangeSpec
-from .collector import collector_paused
+from .collector import collector_paused, keep_until_exit
 from .config import CONFIG_FILE, Config
+from .diff import diff_renders
 from .discovery.incremental import head_discovery_needed, parent_manifests
 from .evaluation import run_rules
 from .llm.options import LlmOptions
@@ -218,8 +219,6 @@ def review(
 
     With a `scope`, only the selected apps it keeps are rendered, diffed and judged (the rules still
     see every discovered app); everything else is as without one."""
-    from .diff import diff_renders  # the diff stage
-
     clock = _Clock()
     warnings: list[str] = []
     workers = jobs or default_jobs()
@@ -361,6 +360,9 @@ def review(
                 )
             )
         statuses = list(statuses_by_id.values())
+        # What the report does not hold (the unchanged part of every render, both revisions' discovery):
+        # a command that exits once the report is written need not free it object by object first.
+        keep_until_exit(rendered, base, head, ctx)
         unrendered = tuple(dict.fromkeys([*base.discovery.unrendered, *head.discovery.unrendered]))
         warnings.extend(w for w in head.discovery.warnings if w not in warnings)
         return Report(

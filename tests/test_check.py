@@ -173,3 +173,12 @@ def test_output_file_and_fail_on(example_repo: Path, tmp_path: Path) -> None:
     strict = CliRunner().invoke(cli, [*args, "--fail-on", "warning"])
     assert strict.exit_code == 1
     assert json.loads(out.read_text())["verdict"] == "fail"
+
+
+def test_a_revision_that_does_not_exist_is_a_usage_error(example_repo: Path) -> None:
+    """The change is resolved on a thread while the pipeline is imported: its error still reaches the
+    user as a sentence, with the usage error's exit code."""
+    for option in ("--base", "--head"):
+        result = CliRunner().invoke(cli, ["check", "--repo", str(example_repo), option, "does-not-exist"])
+        assert result.exit_code == 2, result.output
+        assert "unknown revision" in result.stderr

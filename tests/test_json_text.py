@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewer.report.json_text import dumps_indented
+from reviewer.report.json_text import dumps_indented, plain_text
 
 
 def _standard(value: Any) -> str:
@@ -104,3 +104,28 @@ _json = st.recursive(
 @given(_json)
 def test_any_json_value_is_written_byte_for_byte_alike(value: Any) -> None:
     assert dumps_indented(value) == _standard(value)
+
+
+@pytest.mark.parametrize(
+    "value", [{1: "int key"}, {_Text("key"): 1}, [math.nan], {"a": [math.inf]}, [object()], {"a": {1, 2}}]
+)
+def test_plain_text_refuses_what_json_would_convert_or_reject(value: Any) -> None:
+    assert plain_text(value) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json, st.sampled_from(["\n", "\n    "]))
+def test_plain_text_is_the_text_of_plain_data(value: Any, indent: str) -> None:
+    text = plain_text(value, indent)
+    if text is not None:
+        assert text == dumps_indented(value, indent) == _standard(value).replace("\n", indent)
+    else:
+        assert any(isinstance(x, float) and not math.isfinite(x) for x in _leaves(value))
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list | tuple):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]

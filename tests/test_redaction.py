@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,6 +12,7 @@ from reviewer.redaction import (
     is_credential_name,
     is_credential_path,
     mask_secret_values,
+    may_hold_credentials,
     redact_text,
     substituted,
 )
@@ -117,3 +120,13 @@ _FRAGMENTS = [
 @given(st.lists(st.sampled_from(_FRAGMENTS), max_size=12).map("".join))
 def test_the_quick_check_never_skips_a_credential(text: str) -> None:
     assert redact_text(text) == substituted(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([*_FRAGMENTS, '"', "\\", "\t", "\x00"]), max_size=8).map("".join), max_size=3))
+def test_a_json_text_without_the_literals_holds_no_string_to_redact(strings: list[str]) -> None:
+    """The quick check on a whole JSON text (reviewer.report.json_report): what it clears, every string
+    of the text would come through redaction unchanged, escaped characters around a token included."""
+    text = json.dumps({"values": strings}, indent=2, ensure_ascii=False)
+    if not may_hold_credentials(text):
+        assert all(substituted(string) == (string, 0) for string in strings)

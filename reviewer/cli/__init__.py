@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..collector import tune_collector
+from ..collector import exit_now, tune_collector
 from ..errors import ReviewerError
 
 # Subcommands by name -> ("module:attribute", one-line help). A command's module is imported only when
@@ -102,3 +102,7 @@ def main() -> None:
         cli(standalone_mode=True)
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
+    except SystemExit as done:  # how every command ends (click's standalone mode)
+        if done.code is None or isinstance(done.code, int):
+            exit_now(done.code)
+        raise

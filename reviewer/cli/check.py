@@ -75,10 +75,17 @@ def _run(
     jobs: int | None,
     cache: RenderCache | None,
 ) -> Report:
-    from ..change import resolve_change
-    from ..review import review  # the pipeline: imported when a review runs, not for --help
+    from concurrent.futures import ThreadPoolExecutor
 
-    change = resolve_change(repo, base, head)
+    from ..change import resolve_change
+
+    # Resolving the change is a few git commands, spent waiting: the pipeline is imported meanwhile
+    # (when a review runs, not for --help).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="resolve-change") as pool:
+        resolving = pool.submit(resolve_change, repo, base, head)
+        from ..review import review
+
+        change = resolving.result()
     return review(
         change,
         fail_on=fail_on,

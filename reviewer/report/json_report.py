@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from json.encoder import encode_basestring as quote
 from typing import Any
 
 from ..records import (
@@ -30,8 +31,8 @@ from ..records import (
     Resource,
     ResourceKey,
 )
-from ..redaction import redact_text
-from .json_text import dumps_indented
+from ..redaction import mask_secret_values, may_hold_credentials, redact_text
+from .json_text import dumps_indented, plain_text, value_text
 from .masking import changed_secret_keys, is_secret_key, masked_body, masked_delta
 from .options import FormatOptions
 from .summary import ordered_findings, source_location
@@ -237,14 +238,21 @@ def _change_order(change: Change) -> tuple[str, ResourceKey, str, str]:
     return (change.app, change.key, change.cluster, change.type)
 
 
-def report_document(report: Report) -> dict[str, Any]:
-    """The report as JSON-ready data, keys in contract order (docs/report-json.md)."""
+def _sorted_apps(report: Report) -> list[AppStatus]:
+    return sorted(report.apps, key=lambda status: status.app)
+
+
+def _sorted_changes(report: Report) -> list[Change]:
+    return sorted(report.changes, key=_change_order)
+
+
+def _document(report: Report, apps: Any, changes: Any) -> dict[str, Any]:
     return {
         "verdict": report.verdict,
         "base": {"revision": report.base_revision, "label": report.base_label},
         "head": {"revision": report.head_revision, "label": report.head_label},
-        "apps": [_app(status) for status in sorted(report.apps, key=lambda status: status.app)],
-        "changes": [_change(change) for change in sorted(report.changes, key=_change_order)],
+        "apps": apps,
+        "changes": changes,
         "findings": [_finding(finding) for finding in ordered_findings(report.findings)],
         "errors": [_error(error) for error in report.errors],
         "unrendered": [
@@ -262,7 +270,235 @@ def report_document(report: Report) -> dict[str, Any]:
     }
 
 
+def report_document(report: Report) -> dict[str, Any]:
+    """The report as JSON-ready data, keys in contract order (docs/report-json.md)."""
+    apps = [_app(status) for status in _sorted_apps(report)]
+    return _document(report, apps, [_change(change) for change in _sorted_changes(report)])
+
+
 def format_json(report: Report, options: FormatOptions) -> str:
-    """The JSON contract. Options do not change it: a program reading it gets the same shape always."""
+    """The JSON contract. Options do not change it: a program reading it gets the same shape always.
+
+    The text is `dumps_indented(report_document(report))`, but its two large sections, the apps and the
+    changes (nearly all of a large review's report), are written straight from the records (below)."""
     del options
-    return dumps_indented(report_document(report)) + "\n"
+    level = "\n  "
+    sections = {
+        "apps": _apps_text(_sorted_apps(report), level),
+        "changes": _changes_text(_sorted_changes(report), level),
+    }
+    document = _document(report, None, None)
+    members = [
+        quote(key) + ": " + (sections[key] if key in sections else dumps_indented(value, level))
+        for key, value in document.items()
+    ]
+    return "{" + level + ("," + level).join(members) + "\n}\n"
+
+
+# The apps and changes sections as text. Each function below writes what `dumps_indented` writes for
+# the value its namesake above builds (`_side_text` for `_side`, ...), at `indent`: the newline and spaces
+# of the level the value sits at. Field values go through `value_text`, which writes any value as that
+# function does: only the fixed shape of the records is spelled out here. A test compares both ways.
+
+
+def _object(indent: str, members: list[str]) -> str:
+    """A JSON object at `indent` from its members' `"key": value` texts."""
+    inner = indent + "  "
+    return "{" + inner + ("," + inner).join(members) + indent + "}"
+
+
+def _array(indent: str, items: list[str]) -> str:
+    if not items:
+        return "[]"
+    inner = indent + "  "
+    return "[" + inner + ("," + inner).join(items) + indent + "]"
+
+
+def _resource_text(key: ResourceKey | None, indent: str) -> str:
+    if key is None:
+        return "null"
+    i = indent + "  "
+    return _object(
+        indent,
+        [
+            f'"group": {value_text(key.group, i)}',
+            f'"kind": {value_text(key.kind, i)}',
+            f'"namespace": {value_text(key.namespace, i)}',
+            f'"name": {value_text(key.name, i)}',
+        ],
+    )
+
+
+def _location_text(location: Location | None, indent: str) -> str:
+    if not location:
+        return "null"
+    i = indent + "  "
+    return _object(indent, [f'"file": {value_text(location.file, i)}', f'"line": {value_text(location.line, i)}'])
+
+
+def _destination_text(app: App | None, indent: str) -> str:
+    if app is None:
+        return "null"
+    destination, i = app.destination, indent + "  "
+    return _object(
+        indent,
+        [
+            f'"server": {value_text(destination.server, i)}',
+            f'"name": {value_text(destination.name, i)}',
+            f'"namespace": {value_text(destination.namespace, i)}',
+        ],
+    )
+
+
+def _definition_text(app: App, indent: str) -> str:
+    i = indent + "  "
+    j = i + "  "
+    k = j + "  "
+    policy = app.sync_policy
+    sources = [
+        _object(
+            j,
+            [
+                f'"repoURL": {value_text(source.repo_url, k)}',
+                f'"path": {value_text(source.path, k)}',
+                f'"targetRevision": {value_text(source.target_revision, k)}',
+                f'"chart": {value_text(source.chart, k)}',
+                f'"ref": {value_text(source.ref, k)}',
+                f'"origin": {value_text(source.origin, k)}',
+            ],
+        )
+        for source in app.sources
+    ]
+    sync_policy = [
+        f'"automated": {value_text(policy.automated, j)}',
+        f'"prune": {value_text(policy.prune, j)}',
+        f'"selfHeal": {value_text(policy.self_heal, j)}',
+        f'"allowEmpty": {value_text(policy.allow_empty, j)}',
+        f'"syncOptions": {value_text(list(policy.sync_options), j)}',
+    ]
+    return _object(
+        indent,
+        [
+            f'"name": {value_text(app.name, i)}',
+            f'"namespace": {value_text(app.namespace, i)}',
+            f'"project": {value_text(app.project, i)}',
+            f'"destination": {_destination_text(app, i)}',
+            f'"syncPolicy": {_object(i, sync_policy)}',
+            f'"sources": {_array(i, sources)}',
+            f'"multiSource": {value_text(app.multi_source, i)}',
+            f'"ignoreDifferences": {value_text(_jsonable(list(app.ignore_differences)), i)}',
+            f'"finalizers": {value_text(list(app.finalizers), i)}',
+            f'"definedIn": {_location_text(app.defined_in, i)}',
+            f'"parent": {value_text(app.parent, i)}',
+            f'"generator": {value_text(app.generator, i)}',
+            f'"controlPlane": {value_text(app.control_plane, i)}',
+        ],
+    )
+
+
+def _apps_text(statuses: list[AppStatus], indent: str) -> str:
+    i = indent + "  "
+    j = i + "  "
+    # An app's base and head are often one record (a head whose discovery is the base's): written once.
+    definitions: dict[int, str] = {}
+
+    def definition(app: App | None) -> str:
+        if app is None:
+            return "null"
+        text = definitions.get(id(app))
+        if text is None:
+            text = definitions[id(app)] = _definition_text(app, j)
+        return text
+
+    return _array(
+        indent,
+        [
+            _object(
+                i,
+                [
+                    f'"app": {value_text(status.app, j)}',
+                    f'"name": {value_text(status.name, j)}',
+                    f'"state": {value_text(status.state, j)}',
+                    f'"reason": {value_text(status.reason, j)}',
+                    f'"destination": {_destination_text(status.head or status.base, j)}',
+                    f'"base": {definition(status.base)}',
+                    f'"head": {definition(status.head)}',
+                ],
+            )
+            for status in statuses
+        ],
+    )
+
+
+def _path_text(change: Change, delta: FieldDelta, indent: str) -> str:
+    delta, i = masked_delta(change, delta), indent + "  "
+    return _object(
+        indent,
+        [
+            f'"path": {value_text(delta.path, i)}',
+            f'"kind": {value_text(delta.kind, i)}',
+            f'"before": {value_text(_jsonable(delta.before), i)}',
+            f'"after": {value_text(_jsonable(delta.after), i)}',
+            f'"ignored": {value_text(delta.ignored, i)}',
+        ],
+    )
+
+
+def _side_text(resource: Resource | None, indent: str, changed: frozenset[tuple[str, str]] = frozenset()) -> str:
+    if resource is None:
+        return "null"
+    i = indent + "  "
+    if is_secret_key(resource.key):
+        body = value_text(_jsonable(masked_body(resource, changed)), i)
+    else:  # masked_body(resource, redact=_redacted_jsonable), written as it is redacted
+        body = _redacted_text(mask_secret_values(resource.body), i)
+    return _object(
+        indent,
+        [
+            f'"app": {value_text(resource.app, i)}',
+            f'"apiVersion": {value_text(resource.api_version, i)}',
+            f'"location": {_location_text(resource.location, i)}',
+            f'"syncWave": {value_text(resource.sync_wave, i)}',
+            f'"hookPhases": {value_text(list(resource.hook_phases), i)}',
+            f'"syncOptions": {value_text(list(resource.sync_options), i)}',
+            f'"body": {body}',
+        ],
+    )
+
+
+def _changes_text(changes: list[Change], indent: str) -> str:
+    i = indent + "  "
+    j = i + "  "
+    items = []
+    for change in changes:
+        location = source_location(change)
+        items.append(
+            _object(
+                i,
+                [
+                    f'"app": {value_text(change.app, j)}',
+                    f'"type": {value_text(change.type, j)}',
+                    f'"resource": {_resource_text(change.key, j)}',
+                    f'"cluster": {value_text(change.cluster, j)}',
+                    f'"hook": {value_text(change.hook, j)}',
+                    f'"ignored": {value_text(change.ignored, j)}',
+                    f'"fromApp": {value_text(change.from_app if change.type == "moved" else None, j)}',
+                    f'"source": {value_text(location.file if location else None, j)}',
+                    f'"paths": {_array(j, [_path_text(change, delta, j + "  ") for delta in change.deltas])}',
+                    f'"base": {_side_text(change.base, j)}',
+                    f'"head": {_side_text(change.head, j, changed_secret_keys(change))}',
+                ],
+            )
+        )
+    return _array(indent, items)
+
+
+def _redacted_text(value: Any, indent: str) -> str:
+    """`dumps_indented(_redacted_jsonable(value), indent)` without the copy when it would change nothing:
+    plain JSON data (which `_redacted_jsonable` copies as it is, but for redacted strings) whose text
+    holds nothing redaction masks is its own redacted text. That is most bodies: one walk and one search
+    instead of a walk that copies and searches every string, then another that writes the copy."""
+    text = plain_text(value, indent)
+    if text is None or may_hold_credentials(text):
+        return dumps_indented(_redacted_jsonable(value), indent)
+    return text
