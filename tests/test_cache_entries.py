@@ -28,7 +28,7 @@ from reviewer.records import (
     Unrendered,
 )
 from reviewer.rendering import cache
-from reviewer.rendering.cache import BodyMemo, RenderCache, decode, encode, pack_render, result_data
+from reviewer.rendering.cache import LineMemo, RenderCache, decode, encode, pack_render, result_data
 from reviewer.selection import Inputs
 
 
@@ -261,22 +261,33 @@ def _replace(index: int, line: str) -> Callable[[list[str]], list[str]]:
     return lambda lines: [*lines[:index], line, *lines[index + 1 :]]
 
 
-# An entry is its header (line 0), then one line per body: RENDER's four resources, then its hook.
+# An entry is its header (line 0), then each table's columns (a line each, in `_LINE_COLUMNS` order) and
+# bodies (a line each): RENDER's four resources, then its hook.
+COLUMNS = len(cache._LINE_COLUMNS)
+BODY = 1 + COLUMNS  # the first resource's body
+HOOK_BODY = BODY + 4 + COLUMNS  # the hook's
+KIND = 1 + cache._LINE_COLUMNS.index("kind")  # the resources' kinds
 LINE_DAMAGE: dict[str, Callable[[list[str]], list[str]]] = {
     "a body missing": lambda lines: lines[:-1],
     "a body too many": lambda lines: [*lines, lines[-1]],
-    "a hook's body taken for a resource's": lambda lines: [lines[0], *lines[2:]],
-    "no body at all": lambda lines: lines[:1],
-    "an empty line for a body": _replace(2, ""),
-    "a body that is not JSON": _replace(1, '{"apiVersion":'),
-    "a body that is a list": _replace(1, "[]"),
-    "a body that is null": _replace(3, "null"),
-    "a body that is a string": _replace(5, '"kind: ConfigMap"'),
-    "a body with NaN": _replace(1, '{"n":NaN}'),
-    "two bodies on one line": lambda lines: [lines[0], lines[1] + lines[2], *lines[3:], lines[5]],
-    "a body too deep": _replace(4, "[" * 100_000 + "]" * 100_000),
-    "a header that holds the bodies too": lambda lines: [
-        json.dumps({**json.loads(lines[0]), "resources": {**json.loads(lines[0])["resources"], "body": []}}),
+    "a hook's column taken for a resource's body": lambda lines: [*lines[:BODY], *lines[BODY + 1 :]],
+    "no line but the header": lambda lines: lines[:1],
+    "an empty line for a body": _replace(BODY + 1, ""),
+    "a body that is not JSON": _replace(BODY, '{"apiVersion":'),
+    "a body that is a list": _replace(BODY, "[]"),
+    "a body that is null": _replace(BODY + 2, "null"),
+    "a hook's body that is a string": _replace(HOOK_BODY, '"kind: ConfigMap"'),
+    "a body with NaN": _replace(BODY, '{"n":NaN}'),
+    "two bodies on one line": lambda lines: [*lines[:BODY], lines[BODY] + lines[BODY + 1], *lines[BODY + 2 :], "{}"],
+    "a body too deep": _replace(BODY + 3, "[" * 100_000 + "]" * 100_000),
+    "a column that is not JSON": _replace(KIND, '["ConfigMap",'),
+    "a column that is a body": _replace(KIND, '{"kind":"ConfigMap"}'),
+    "a column of another length": _replace(KIND, '["ConfigMap"]'),
+    "columns in another order": lambda lines: [lines[0], lines[2], lines[1], *lines[3:]],
+    "a row count that is a string": lambda lines: [lines[0].replace('"resources":4', '"resources":"4"'), *lines[1:]],
+    "a negative row count": lambda lines: [lines[0].replace('"hooks":1', '"hooks":-1'), *lines[1:]],
+    "a table in the header": lambda lines: [
+        lines[0].replace('"resources":4', '"resources":' + json.dumps(result_data(RENDER)["resources"])),
         *lines[1:],
     ],
     "a header that is not JSON": _replace(0, '{"schema":'),
@@ -284,48 +295,56 @@ LINE_DAMAGE: dict[str, Callable[[list[str]], list[str]]] = {
 
 
 @pytest.mark.parametrize("damage", LINE_DAMAGE, ids=list(LINE_DAMAGE))
-def test_an_entry_whose_lines_are_not_its_bodies_is_a_miss_and_is_removed(tmp_path: Path, damage: str) -> None:
+def test_an_entry_whose_lines_are_not_its_values_is_a_miss_and_is_removed(tmp_path: Path, damage: str) -> None:
     store = RenderCache(tmp_path)
     key = "d" * 64
     assert store.put(key, RENDER)
     lines = _lines(store._path(key).read_bytes())
-    assert len(lines) == 1 + len(RENDER.resources) + len(RENDER.hooks)
-    store._path(key).write_bytes(zlib.compress("\n".join(LINE_DAMAGE[damage](lines)).encode()))
+    assert len(lines) == 1 + 2 * COLUMNS + len(RENDER.resources) + len(RENDER.hooks)
+    damaged = LINE_DAMAGE[damage](lines)
+    assert damaged != lines
+    store._path(key).write_bytes(zlib.compress("\n".join(damaged).encode()))
     assert store.get(key) is None
     assert not store._path(key).exists()
     assert store.stats.misses == 1 and store.stats.hits == 0
 
 
-def test_a_body_read_again_is_the_body_read_before(tmp_path: Path) -> None:
-    """A review reads an app's entry at base and at head: the bodies they share are one object, made once;
-    a body whose text differs is its own, and every render reads back as stored."""
+def test_a_value_read_again_is_the_value_read_before(tmp_path: Path) -> None:
+    """A review reads an app's entry at base and at head: the bodies (and columns) they share are one
+    object, made once; a body whose text differs is its own, and every render reads back as stored."""
     changed = dataclasses.replace(RENDER.resources[0], body={**RENDER.resources[0].body, "data": {"n": 2}})
     head = dataclasses.replace(RENDER, resources=(changed, *RENDER.resources[1:]))
-    memo = BodyMemo()
+    memo = LineMemo()
     first, second = decode(encode(RENDER), memo), decode(encode(head), memo)
     assert first == RENDER and second == head
     assert first.resources[0].body is not second.resources[0].body
     for before, after in zip((*first.resources[1:], *first.hooks), (*second.resources[1:], *second.hooks), strict=True):
         assert before.body is after.body
-    alone = decode(encode(RENDER))  # without a memo: bodies of its own
+    alone = decode(encode(RENDER))  # without a memo: values of its own
     assert alone == RENDER and alone.resources[1].body is not first.resources[1].body
 
 
-def test_the_memo_of_bodies_is_bounded_and_answers_alike_when_emptied(monkeypatch: pytest.MonkeyPatch) -> None:
-    memo = BodyMemo()
+def test_the_memo_of_lines_is_bounded_and_answers_alike_when_emptied(monkeypatch: pytest.MonkeyPatch) -> None:
+    memo = LineMemo()
     text = encode(RENDER)
     size = sum(map(len, _lines(text)[1:]))
-    monkeypatch.setattr(BodyMemo, "BOUND", size // 2)  # emptied while one entry is read
+    monkeypatch.setattr(LineMemo, "BOUND", size // 2)  # emptied while one entry is read
     assert decode(text, memo) == RENDER and decode(text, memo) == RENDER
     assert memo._size <= size // 2
 
 
-def test_a_damaged_body_is_not_remembered(tmp_path: Path) -> None:
-    memo = BodyMemo()
+def test_a_remembered_line_is_checked_again_where_it_is_used() -> None:
+    """A line's value is remembered whatever it is; whether it fits is judged at each use: a list read
+    as a column is no body, and a line that is not JSON is not remembered."""
+    memo = LineMemo()
     lines = _lines(encode(RENDER))
+    syncwaves = lines[1 + cache._LINE_COLUMNS.index("syncWave")]  # "[0,-2,0,0]": a list, remembered
+    assert decode(encode(RENDER), memo) == RENDER and syncwaves in memo._values
     with pytest.raises(ValueError):
-        decode(zlib.compress("\n".join(_replace(1, "[1]")(lines)).encode()), memo)
-    assert "[1]" not in memo._bodies
+        decode(zlib.compress("\n".join(_replace(BODY, syncwaves)(lines)).encode()), memo)
+    with pytest.raises(ValueError):
+        decode(zlib.compress("\n".join(_replace(BODY, "{")(lines)).encode()), memo)
+    assert "{" not in memo._values
     assert decode(encode(RENDER), memo) == RENDER
 
 

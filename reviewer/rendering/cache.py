@@ -27,7 +27,7 @@ What is never cached, and why:
   repository).
 
 Entries are zlib-compressed JSON (data, never code: a tampered cache cannot run anything; a render's
-bodies each on a line of their own, so that a body read again is not parsed again), written
+values each on a line of their own, so that a value read again is not parsed again), written
 atomically into a 0700 directory as 0600 files, so concurrent runs sharing a cache never see half an
 entry. A hit refreshes the entry's modification time (unless it did in the last minutes); when a run
 has written entries and the cache exceeds its size bound, the least recently used entries are removed.
@@ -64,7 +64,7 @@ from ..trees import SYMLINK_MODE, TreeContent
 from .context import RenderContext
 
 T = TypeVar("T")
-SCHEMA = 4  # 3: resources as a table of columns; 4: bodies on lines of their own
+SCHEMA = 4  # 3: resources as a table of columns; 4: a line per column and per body
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 # An entry bigger than this once decompressed is damaged (or hostile): a miss, and a bounded one (a render
 # of tens of thousands of resources stays well below it).
@@ -638,80 +638,89 @@ def result_data(result: RenderResult) -> dict[str, Any]:
     }
 
 
-# A render entry is its data's JSON without the bodies on the first line, then each body's compact JSON
-# on a line of its own, the resources' in order, then the hooks' (JSON writes a newline inside a string as
-# `\n`: a line is one body). A review reads each app's entry at base and then at head, and most bodies
-# are the same at both: a body whose text was read before (`BodyMemo`) is that body again, parsed once
-# and checked once. The diff then finds the two sides' bodies to be one object (`deltas.Identical`).
+# A render entry is a line of JSON per value: first the render's own fields, with each table's row count
+# in the table's place; then, table by table (resources, hooks), a line per column (`_LINE_COLUMNS`) and a
+# line per row's body. JSON writes a newline inside a string as `\n`, so a line is one value. A review
+# reads most apps' entries at base and then at head, and what the two hold is mostly the same, as are
+# many columns of apps built alike (kinds, groups, files): a line read before (`LineMemo`) is the value
+# read then, parsed once. The two sides' identical bodies are then one object, which the diff sees at
+# once (`deltas.Identical`). Every value is still checked where it is used (`_Tables`).
 _TABLES = ("resources", "hooks")
+_LINE_COLUMNS = tuple(sorted(_TABLE_KEYS - {"body"}))
+
+
+def _line(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
 def pack_render(data: Mapping[str, Any]) -> bytes:
-    """A render entry of `data` (as `result_data` makes it). A table of another shape is packed as it is,
-    bodies and all, which decoding rejects."""
+    """A render entry of `data` (as `result_data` makes it). A table of another shape is written as it is,
+    in the first line, which decoding rejects."""
     header = dict(data)
-    texts: list[str] = []
+    lines: list[str] = []
     for name in _TABLES:
         table = header.get(name)
-        if type(table) is dict and type(table.get("body")) is list:
-            header[name] = {column: values for column, values in table.items() if column != "body"}
-            texts += [json.dumps(body, separators=(",", ":"), allow_nan=False) for body in table["body"]]
-    text = json.dumps(header, separators=(",", ":"), allow_nan=False)
-    return zlib.compress("\n".join([text, *texts]).encode(), 1)
+        if type(table) is dict and table.keys() == _TABLE_KEYS and type(table["body"]) is list:
+            header[name] = len(table["body"])
+            lines += [_line(table[column]) for column in _LINE_COLUMNS]
+            lines += [_line(body) for body in table["body"]]
+    return zlib.compress("\n".join([_line(header), *lines]).encode(), 1)
 
 
-class BodyMemo:
-    """The bodies of the entries read lately by their text: a body read again is the same object, and is
-    neither parsed nor checked again. Bodies are never modified once made (the diff and the rules read
-    them, and copy what they change). Bounded by the text it holds: emptied when full."""
+class LineMemo:
+    """The values of the entry lines read lately, by their text: a line read again is the same value, not
+    parsed again. Values are never modified once made (the diff and the rules read them, and copy what
+    they change). Bounded by the text it holds: emptied when full."""
 
-    BOUND = 32 * 1024 * 1024  # characters of body text
+    BOUND = 32 * 1024 * 1024  # characters of text
 
-    __slots__ = ("_bodies", "_size")
+    __slots__ = ("_size", "_values")
 
     def __init__(self) -> None:
-        self._bodies: dict[str, dict[str, Any]] = {}
+        self._values: dict[str, Any] = {}
         self._size = 0
 
-    def bodies(self, lines: list[str]) -> list[dict[str, Any]]:
-        """The bodies of these lines of an entry; ValueError if a line is not a JSON object."""
-        known = self._bodies
-        out: list[dict[str, Any]] = []
+    def values(self, lines: list[str]) -> list[Any]:
+        """The JSON value of each line; ValueError if one is not JSON."""
+        known = self._values
+        out: list[Any] = []
         for line in lines:
-            body = known.get(line)
-            if body is None:
-                body = _DECODER.decode(line)
-                if type(body) is not dict:
-                    raise ValueError("a body that is not a mapping")
+            try:
+                value = known[line]
+            except KeyError:
+                value = _DECODER.decode(line)
                 if self._size + len(line) > self.BOUND:
                     known.clear()
                     self._size = 0
-                known[line] = body
+                known[line] = value
                 self._size += len(line)
-            out.append(body)
+            out.append(value)
         return out
 
 
-def unpack_render(blob: bytes, memo: BodyMemo | None = None) -> dict[str, Any]:
-    """The data of a render entry (`pack_render`), bodies in their columns again; ValueError when it is
-    not one of this schema."""
+def unpack_render(blob: bytes, memo: LineMemo | None = None) -> dict[str, Any]:
+    """The data of a render entry (`pack_render`), its tables whole again; ValueError when it is not one
+    of this schema."""
     header, _, tail = _inflate(blob).partition("\n")
     data = _entry_data(header, SCHEMA)
     lines = tail.split("\n") if tail else []
     if memo is None:
-        memo = BodyMemo()
+        memo = LineMemo()
     start = 0
     for name in _TABLES:
-        table = data[name]
-        if type(table) is not dict or "body" in table or type(table.get("group")) is not list:
+        rows = data[name]
+        if type(rows) is not int or rows < 0:
             raise ValueError("not a resource table")
-        end = start + len(table["group"])
+        columns = start + len(_LINE_COLUMNS)
+        end = columns + rows
         if end > len(lines):
-            raise ValueError("fewer bodies than resources")
-        table["body"] = memo.bodies(lines[start:end])
+            raise ValueError("fewer lines than the entry's tables")
+        table = dict(zip(_LINE_COLUMNS, memo.values(lines[start:columns]), strict=True))
+        table["body"] = memo.values(lines[columns:end])
+        data[name] = table
         start = end
     if start != len(lines):
-        raise ValueError("more bodies than resources")
+        raise ValueError("more lines than the entry's tables")
     return data
 
 
@@ -720,7 +729,7 @@ def encode(result: RenderResult) -> bytes:
     return pack_render(result_data(result))
 
 
-def decode(blob: bytes, memo: BodyMemo | None = None) -> RenderResult:
+def decode(blob: bytes, memo: LineMemo | None = None) -> RenderResult:
     """The render an entry holds; ValueError (or TypeError) when it is damaged or from another version."""
     return result_from_data(unpack_render(blob, memo))
 
@@ -784,7 +793,7 @@ class RenderCache:
         self.max_bytes = max_bytes
         self.stats = CacheStats()
         self._root = os.fspath(self.directory)
-        self._bodies = BodyMemo()
+        self._lines = LineMemo()
         _BINARY_MEMO[:] = [self]
 
     def _file(self, key: str) -> str:
@@ -853,7 +862,7 @@ class RenderCache:
         return self.read(key, self._unpack)
 
     def _unpack(self, blob: bytes) -> dict[str, Any]:
-        return unpack_render(blob, self._bodies)
+        return unpack_render(blob, self._lines)
 
     def renders(self, entries: Sequence[tuple[str, Mapping[str, Any]]]) -> list[RenderResult | None]:
         """The render of each (key, data from `entry`), their records made together: None for a damaged
