@@ -348,6 +348,30 @@ def test_a_remembered_line_is_checked_again_where_it_is_used() -> None:
     assert decode(encode(RENDER), memo) == RENDER
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"a":[1,2.5,-0.0,1e400,true,false,null,"\\u00e9\\ud83d\\ude00"],"b":{}}',
+        "123456789012345678901234567890",
+        '"\\ud800"',
+        "[]",
+        "null",
+        '{"a":1,"a":2}',
+        "-1.5E-7",
+    ],
+)
+def test_a_line_reads_as_json_loads_reads_it(line: str) -> None:
+    assert repr(cache._json_line(line)) == repr(json.loads(line))
+
+
+@pytest.mark.parametrize(
+    "line", ["", " {}", "{} ", "{}{}", "{},{}", "[1,]", "NaN", '{"a":Infinity}', "tru", "'a'", "\ufeff{}", "{"]
+)
+def test_a_line_that_is_not_exactly_one_json_value_is_refused(line: str) -> None:
+    with pytest.raises(ValueError):
+        cache._json_line(line)
+
+
 def test_an_entry_that_inflates_past_the_bound_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = RenderCache(tmp_path)
     key = "a" * 64

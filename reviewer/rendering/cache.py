@@ -683,19 +683,36 @@ class LineMemo:
     def values(self, lines: list[str]) -> list[Any]:
         """The JSON value of each line; ValueError if one is not JSON."""
         known = self._values
-        out: list[Any] = []
-        for line in lines:
-            try:
-                value = known[line]
-            except KeyError:
-                value = _DECODER.decode(line)
-                if self._size + len(line) > self.BOUND:
-                    known.clear()
-                    self._size = 0
-                known[line] = value
-                self._size += len(line)
-            out.append(value)
+        out = list(map(known.get, lines))  # None: not known (or a `null`, parsed again: no value is kept)
+        if None not in out:  # an entry like one read before: nothing to parse
+            return out
+        for i, value in enumerate(out):
+            if value is None:
+                line = lines[i]
+                out[i] = value = _json_line(line)
+                if value is not None:
+                    if self._size + len(line) > self.BOUND:
+                        known.clear()
+                        self._size = 0
+                    known[line] = value
+                    self._size += len(line)
         return out
+
+
+# What the decoder's own `decode` calls, after a look for white space around the value.
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
+def _json_line(line: str) -> Any:
+    """The one JSON value that is all of `line`: what `json.loads` makes of it, without its look for
+    white space around the value (an entry has none)."""
+    try:
+        value, end = _SCAN(line, 0)
+    except StopIteration:
+        raise ValueError("not a JSON value") from None
+    if end != len(line):
+        raise ValueError("more than one JSON value")
+    return value
 
 
 def unpack_render(blob: bytes, memo: LineMemo | None = None) -> dict[str, Any]:
