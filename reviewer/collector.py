@@ -42,6 +42,14 @@ def tune_collector() -> None:
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
+def reviews_many() -> None:
+    """This process runs review after review (the LLM benchmark command), unlike the others the command
+    sets up: what each review makes is neither frozen out of the collector's sight nor kept until the
+    process exits (collector_paused, keep_until_exit), so it is freed once that review is done."""
+    global _ONE_REVIEW
+    _ONE_REVIEW = False
+
+
 @contextmanager
 def collector_paused(*, freeze: bool = False) -> Iterator[None]:
     """No cyclic collection inside the block; the collector's state is as it was after it (a caller

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from fakes.openai_server import FakeOpenAI, Reply, completion, data_block, fake_openai, payload_of
 from llm_fixtures import KEY_ENV
@@ -99,6 +100,19 @@ def test_the_shipped_suite_is_scored_exactly() -> None:
     assert document["leaked"] == 0 and document["verdictMoved"] == 0
     for value in PLANTED:
         assert value not in sent
+
+
+def test_the_benchmark_keeps_no_review_until_it_exits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command's set-up keeps what its one review made until the process exits; llm-eval runs a
+    review per case, so it keeps none of them (each is freed once scored)."""
+    from reviewer import collector
+
+    monkeypatch.setattr(collector, "_ONE_REVIEW", True)  # as the command sets it up (tune_collector)
+    monkeypatch.setattr(collector, "_KEPT", [])
+    with fake_openai(scripted) as fake:
+        result = run_eval(fake, "--case", "clean-quota")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert not collector._ONE_REVIEW and collector._KEPT == []
 
 
 def test_the_text_report_names_the_headline_numbers() -> None:

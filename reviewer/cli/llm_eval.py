@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from ..collector import reviews_many
 from ..config import load_config
 from ..errors import ConfigError
 from ..llm.benchmark import CaseResult, Scores, load_suite, run_suite, score
@@ -128,6 +129,7 @@ def llm_eval_command(
     SUITE is a directory with suite.yaml and cases/*.yaml (default: benchmarks/llm-eval). Every case is
     reviewed through the real pipeline; the model is the one the flags and --config name.
     """
+    reviews_many()  # one review per case: each freed once scored
     loaded = load_suite(suite)
     settings = load_config(config_path, required=True).llm if config_path else None
     base = replace(settings or LlmConfig(), enabled=True, cache=False)
