@@ -144,3 +144,25 @@ def test_the_command_removes_the_tools_private_home_when_it_exits(tmp_path: Path
     assert "immutable-field" in done.stdout
     home = Path(done.stderr.splitlines()[0])
     assert home.name.startswith("gitops-reviewer-home-") and not home.exists()
+
+
+def test_the_command_ends_without_the_interpreters_teardown(tmp_path: Path) -> None:
+    """What is still alive when a command ends is not freed object by object: the command's exit is
+    `exit_now`'s (an object's finaliser would run in a teardown, and does not), with the command's status."""
+    script = (
+        "import sys\n"
+        "class Finalised:\n"
+        "    def __del__(self):\n"
+        "        sys.stderr.write('torn down\\n')\n"
+        "alive = Finalised()\n"
+        "from reviewer.cli import main\n"
+        "sys.argv = ['gitops-reviewer', 'rules']\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "immutable-field" in done.stdout and "torn down" not in done.stderr
+    ordinary = subprocess.run(
+        [sys.executable, "-c", script.replace("main()\n", "sys.exit(0)\n")], capture_output=True, text=True, timeout=60
+    )
+    assert "torn down" in ordinary.stderr, "the finaliser runs in an ordinary exit: the test can tell them apart"
