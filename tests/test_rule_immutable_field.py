@@ -552,3 +552,23 @@ def test_only_deltas_near_a_field_are_read_and_the_answers_are_those_of_reading_
             assert violations(change, table, skip_ignored=skip) == _violations_without_the_path_filter(change, table)
         checked += bool(_violations_without_the_path_filter(change, table))
     assert checked >= 5, "the cases must include violations, not only quiet changes"
+
+
+def test_is_near_answers_as_is_under_or_is_above() -> None:
+    """The one-pass check of the deltas near a rule's field against the two it stands for, on paths and
+    patterns with every kind of segment (keys that look alike, wildcards, indexes, keyed items)."""
+    import itertools
+
+    from reviewer.policies.field_patterns import is_above, is_near, is_under, parse_path
+
+    texts = ["spec", "spec.a", "spec.b", 'spec["a"]', "spec.a.b", "spec.a[0]", "spec.a[name=x]", "spec.a[1].b"]
+    patterns = ["spec", "spec.a", "spec.*", "spec.a[]", "spec.a[].b", "spec.*.b", "*", "spec.a[0]", "spec.a[name=x]"]
+    paths = [parse_path(t) for t in texts]
+    for path, pattern in itertools.product(paths, [parse_path(p, pattern=True) for p in patterns]):
+        assert is_near(path, pattern) is (is_under(path, pattern) or is_above(path, pattern)), (path, pattern)
+    # A segment that is no wildcard matches exactly what the dataclass's `==` calls equal.
+    from reviewer.policies.field_patterns import _matches
+
+    segments = {s for p in paths for s in p} | {Key("0"), Index(0), Item("name=x"), Key("name=x")}
+    for wanted, seen in itertools.product(segments, segments):
+        assert _matches(wanted, seen) is (wanted == seen), (wanted, seen)

@@ -162,9 +162,12 @@ def format_pattern(pattern: Sequence[Segment]) -> str:
 
 
 def _matches(wanted: Segment, seen: Segment) -> bool:
-    if isinstance(wanted, AnyKey):
+    kind = type(wanted)
+    if kind is Key:  # the usual segment: compared without the dataclass's `==`
+        return type(seen) is Key and wanted.name == seen.name  # type: ignore[union-attr]
+    if kind is AnyKey:
         return isinstance(seen, Key)
-    if isinstance(wanted, AnyItem):
+    if kind is AnyItem:
         return isinstance(seen, Index | Item)
     return wanted == seen
 
@@ -177,6 +180,12 @@ def is_under(path: Sequence[Segment], pattern: Sequence[Segment]) -> bool:
 def is_above(path: Sequence[Segment], pattern: Sequence[Segment]) -> bool:
     """`path` is a strict ancestor of the pattern's field."""
     return len(path) < len(pattern) and all(_matches(p, s) for p, s in zip(pattern, path, strict=False))
+
+
+def is_near(path: Sequence[Segment], pattern: Sequence[Segment]) -> bool:
+    """`path` is the pattern's field, lies below it or is an ancestor of it (`is_under` or `is_above`),
+    in one pass."""
+    return all(_matches(p, s) for p, s in zip(pattern, path, strict=False))
 
 
 def values_at(value: Any, pattern: Sequence[Segment]) -> list[Any]:

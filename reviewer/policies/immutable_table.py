@@ -29,6 +29,7 @@ from .field_patterns import (
     Pattern,
     format_pattern,
     is_above,
+    is_near,
     is_under,
     parse_path,
     values_at,
@@ -438,7 +439,7 @@ def violations(change: Change, table: ImmutableTable, *, skip_ignored: bool) -> 
     for rule in table.rules_for(change.head):
         # Only a delta at, below or above the rule's field can break it (_field_values is None for the
         # others): most changes touch no immutable field, and then no condition needs to be read.
-        near = [(d, p) for d, p in deltas if is_under(p, rule.path) or is_above(p, rule.path)]
+        near = [(d, p) for d, p in deltas if is_near(p, rule.path)]
         if not near:
             continue
         if not all(BODY_CONDITIONS[c](base, head) for c in rule.when if c in BODY_CONDITIONS):
