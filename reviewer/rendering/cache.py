@@ -611,7 +611,7 @@ def _inflate(blob: bytes) -> str:
 
 
 def _entry_data(text: str, schema: int) -> dict[str, Any]:
-    data = _DECODER.decode(text)
+    data = _json_line(text)  # entries are written without white space around their values
     if type(data) is not dict or data.get("schema") != schema:
         raise ValueError("not a cache entry of this version")
     return data
