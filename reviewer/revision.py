@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .collector import collector_paused
 from .config import CONFIG_FILE, Config, config_from_text, load_config
 from .discovery.incremental import parent_manifests, revision_dependence
 from .discovery.repos import RepoIdentity
@@ -304,7 +305,10 @@ def open_revision(
         elif cache is not None and rev != WORKTREE:
             tree_oid = tree_oid or tree_id(top, sha, subdir)
             key = snapshot_key(tree_oid, config, urls, offline)
-            snapshot = cache.read(key, decode_snapshot)
+            # A decoded discovery lives as long as the review and holds no cycles: no collection walks
+            # it while it is made (one took longer than the decoding), nor after (reviewer.collector).
+            with collector_paused(freeze=True):
+                snapshot = cache.read(key, decode_snapshot)
             if snapshot is not None and snapshot.revision not in ("", sha):
                 snapshot = None  # made at another commit of this tree, and a parent renders the commit
         crds = snapshot.crds if snapshot else None

@@ -86,3 +86,27 @@ def test_a_revision_opened_with_anothers_discovery_takes_its_remotes(
         elsewhere = make_repo(repo.parent / "other", {"x.yaml": "a: 1\n"}, remote="https://example.invalid/o.git")
         with revision.open_revision(elsewhere, "HEAD", config=base.config, reuse=base) as other:
             assert other.remote_urls == ("https://example.invalid/o.git",), "another repository: its own"
+
+
+def test_a_cached_discovery_is_decoded_with_the_collector_paused(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decoded discovery makes tens of thousands of objects that live as long as the review: no
+    collection walks them while they are made (reviewer.collector), and the collector runs again after."""
+    import gc
+
+    sha = revision.resolve_revision(repo, "HEAD")
+    cache = RenderCache(tmp_path / "cache")
+    with revision.open_revision(repo, sha, cache=cache):
+        pass  # discovered from the tree, and the snapshot stored
+    seen: list[bool] = []
+    decode = revision.decode_snapshot
+
+    def recording(blob: bytes) -> object:
+        seen.append(gc.isenabled())
+        return decode(blob)
+
+    monkeypatch.setattr(revision, "decode_snapshot", recording)
+    with revision.open_revision(repo, sha, cache=cache) as view:
+        assert [a.name for a in view.discovery.apps] == ["web"]
+    assert seen == [False] and gc.isenabled()
