@@ -21,7 +21,7 @@ from typing import Any
 
 from ..config import Config
 from ..records import App, AppSource, Destination, Discovery, Location, RenderResult, SyncPolicy, Unrendered
-from ..rendering.cache import Uncacheable, is_plain, pack, result_data, result_from_data, tool_fingerprint, unpack
+from ..rendering.cache import Uncacheable, is_plain, pack, result_data, results_from_data, tool_fingerprint, unpack
 from ..selection import Inputs
 
 # 4: the renders of parents in the render cache's entry format 3 (tables of columns)
@@ -279,7 +279,7 @@ def decode(blob: bytes) -> Snapshot:
     if type(data["apps"]) is not list or type(data["crds"]) is not list:
         raise ValueError("not a snapshot")
     paths = _texts(data["paths"])
-    decoded = {app_id: result_from_data(_mapping(r)) for app_id, r in renders.items()}
+    decoded = dict(zip(renders, results_from_data([_mapping(r) for r in renders.values()]), strict=True))
     discovery = Discovery(
         apps=tuple([_app_in(a, decoded) for a in data["apps"]]),
         unrendered=tuple(Unrendered(_text(w), _text(r), _location_in(loc)) for w, r, loc in unrendered),

@@ -461,7 +461,7 @@ class _Tables:
 
     def __init__(self, tables: Sequence[tuple[Any, str]]) -> None:
         self.tables: list[tuple[dict[str, Any], int, int]] = []  # a non-empty table, its first row, its rows
-        self.apps: list[str] = []  # the render's app, row by row
+        self.apps: list[str] = []  # the render's app, row by row: the owners' defaults (`resources` fills them in)
         self.sizes: list[int] = []  # rows, table by table
         total = 0
         for table, app in tables:
@@ -525,7 +525,7 @@ class _Tables:
         return [None if file is None else Location(file, line) for file, line in zip(files, lines, strict=True)]
 
     def resources(self) -> list[tuple[Resource, ...]]:
-        """The resources of each table, in the order given."""
+        """The resources of each table, in the order given (once: the owners are filled in in place)."""
         keys = _records(ResourceKey, tuple(self.typed(name, str) for name in _KEY_COLUMNS))
         columns = (
             keys,
