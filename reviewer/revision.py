@@ -21,7 +21,7 @@ from .discovery.snapshot import decode as decode_snapshot
 from .discovery.snapshot import encode as encode_snapshot
 from .errors import GitError, UsageError
 from .records import App, Discovery, RenderError, RenderResult
-from .rendering.cache import RenderCache, Uncacheable, render_key
+from .rendering.cache import RenderCache, Uncacheable, keys_id, pack_keys, render_key, unpack_keys
 from .rendering.context import RenderContext
 from .rendering.scopes import ScopeTable
 from .selection import InputIndex, Inputs, app_inputs
@@ -64,6 +64,13 @@ class RevisionView:
     _inputs: InputIndex | None = field(default=None, repr=False)
     _inputs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _by_id: dict[str, App] | None = field(default=None, repr=False)
+    # The snapshot key of the discovery its apps come from (its own, or that of the revision it reused):
+    # with the commit, what its render keys are remembered under (`_known_keys`). None: not remembered.
+    discovered_as: str | None = None
+    _keys: dict[str, str] | None = field(default=None, repr=False)
+    _keys_id: str | None = field(default=None, repr=False)
+    _keys_added: bool = field(default=False, repr=False)
+    _keys_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def tree(self) -> Tree:
@@ -99,18 +106,44 @@ class RevisionView:
 
     def _cache_key(self, app: App, ctx: RenderContext) -> str | None:
         """The app's render cache key, or None when there is no cache or its render cannot be keyed.
-        Computed before the render, from the revision's content as committed."""
+        Computed before the render, from the revision's content as committed; or remembered from an
+        earlier review of this revision (`_known_keys`)."""
         cache, content = self.cache, self.content
         if cache is None or content is None:
             return None
+        known = self._known_keys() if ctx is self.ctx and self._apps.get(app.id) is app else None
+        if known is not None:
+            key = known.get(app.id)
+            if key is not None:
+                return key
         inputs = self._inputs_of(app)
         if not inputs.certain:
             return None
         try:
-            return render_key(app, ctx, inputs.directories, inputs.files, content)
+            key = render_key(app, ctx, inputs.directories, inputs.files, content)
         except Uncacheable:
             cache.stats.uncacheable += 1
             return None
+        if known is not None:
+            known[app.id] = key
+            self._keys_added = True
+        return key
+
+    def _known_keys(self) -> dict[str, str] | None:
+        """The render keys of this revision's apps worked out so far, by app id (rendering.cache.keys_id:
+        read from the cache once, kept there by `keep_keys`); None when they cannot be remembered."""
+        if self._keys is None and self.discovered_as is not None and self.cache is not None:
+            with self._keys_lock:
+                if self._keys is None:
+                    self._keys_id = keys_id(self.discovered_as, self.revision, self.subdir, self.ctx)
+                    self._keys = self.cache.hint(self._keys_id, unpack_keys) or {}
+        return self._keys
+
+    def keep_keys(self) -> None:
+        """Store the keys worked out by this review with those read (when it worked out any)."""
+        if self._keys_added and self.cache is not None and self._keys_id is not None and self._keys is not None:
+            self._keys_added = False
+            self.cache.keep(self._keys_id, pack_keys(self._keys))
 
     def _render_and_store(self, app: App, ctx: RenderContext, key: str | None) -> RenderResult:
         result = render_app(app, ctx)
@@ -350,7 +383,9 @@ def open_revision(
             top=top,
             repo_path=where,
             remote_urls=remote_urls,
+            discovered_as=key if reuse is None else reuse.discovered_as,
         )
+        stack.callback(view.keep_keys)
         if snapshot is not None:
             view.discovery = snapshot.discovery
             view.has_appsets = snapshot.appsets

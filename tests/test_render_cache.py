@@ -192,6 +192,122 @@ def test_a_damaged_entry_in_a_warm_review_is_rendered_again(tmp_path: Path, monk
     assert rendered.count("web") == 1 and warm.changes == cold.changes and warm.verdict == cold.verdict
 
 
+def _keys_worked_out(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(app id, revision) of each render key worked out from the revision's content."""
+    worked: list[tuple[str, str]] = []
+    real = revision.render_key
+
+    def counting(app: Any, ctx: Any, *args: Any) -> str:
+        worked.append((app.id, ctx.revision))
+        return real(app, ctx, *args)
+
+    monkeypatch.setattr(revision, "render_key", counting)
+    return worked
+
+
+def _keys_used(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[str, str], str | None]:
+    """The render key each (app id, revision) of a review was looked up by."""
+    used: dict[tuple[str, str], str | None] = {}
+    real = revision.RevisionView._cache_key
+
+    def recording(view: revision.RevisionView, app: Any, ctx: Any) -> str | None:
+        key = used[(app.id, view.revision)] = real(view, app, ctx)
+        return key
+
+    monkeypatch.setattr(revision.RevisionView, "_cache_key", recording)
+    return used
+
+
+def _kept(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    kept: list[str] = []
+    real = RenderCache.keep
+
+    def recording(cache: RenderCache, key: str, blob: bytes) -> None:
+        kept.append(key)
+        real(cache, key, blob)
+
+    monkeypatch.setattr(RenderCache, "keep", recording)
+    return kept
+
+
+def _changed_web(tmp_path: Path) -> Path:
+    repo = _repo(tmp_path)
+    (repo / "web/cm.yaml").write_text(CONFIGMAP.replace("info", "debug"))
+    (repo / "secrets/secret.yaml").write_text(SECRET.replace("s3cr3t", "n3w"))
+    git(repo, "commit", "-qam", "change")
+    return repo
+
+
+def test_a_revisions_render_keys_are_remembered_for_the_next_review(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second review of a commit looks its apps' renders up by the keys the first worked out, without
+    working them out again (nor storing them again), and answers as the first."""
+    repo = _changed_web(tmp_path)
+    worked, used, kept = _keys_worked_out(monkeypatch), _keys_used(monkeypatch), _kept(monkeypatch)
+    cold = _review(repo, RenderCache(tmp_path / "cache"))
+    assert len(worked) == len(used) == 4 and None not in used.values()
+    assert sum(1 for key in kept if key not in {k for k, _ in worked}) >= 2, "base's and head's keys were kept"
+    keys = dict(used)
+    for seen in (worked, used, kept):
+        seen.clear()
+    warm_cache = RenderCache(tmp_path / "cache")
+    warm = _review(repo, warm_cache)
+    assert worked == [] and kept == []
+    assert used == keys, "the same key for each app at each revision"
+    assert warm.changes == cold.changes and warm.apps == cold.apps and warm.verdict == cold.verdict
+    assert warm_cache.stats.hits == 4, "2 renders and 2 discoveries: the remembered keys are not counted"
+
+
+def test_remembered_keys_are_those_of_the_same_commit_and_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another commit of the same tree, or another setting of the render context (the cluster's version
+    here), has keys of its own: worked out again, never taken from another's."""
+    repo = _changed_web(tmp_path)
+    _review(repo, RenderCache(tmp_path / "cache"))
+    worked = _keys_worked_out(monkeypatch)
+    config = tmp_path / "other.yaml"
+    config.write_text("render:\n  kubeVersion: 1.20.0\n")
+    review(resolve_change(repo, "HEAD~1", "HEAD"), cache=RenderCache(tmp_path / "cache"), config_path=config)
+    assert len(worked) == 4
+    worked.clear()
+    git(repo, "commit", "-q", "--allow-empty", "-m", "same tree, another commit")
+    _review(repo, RenderCache(tmp_path / "cache"), base="HEAD~2")  # the base of the first review
+    assert [revision for _, revision in worked] == [git(repo, "rev-parse", "HEAD").strip()] * 2, "only the new head's"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"not zlib",
+        zlib.compress(b"[1, 2]"),
+        zlib.compress(b'{"argocd/web": "not a key"}'),
+        zlib.compress(b'{"argocd/web": 7}'),
+        zlib.compress(b'{"argocd/web": "' + b"A" * 64 + b'"}'),
+        zlib.compress(b'{"argocd/web": "' + b"a" * 64 + b'"'),
+    ],
+)
+def test_damaged_remembered_keys_are_worked_out_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: bytes
+) -> None:
+    repo = _changed_web(tmp_path)
+    kept = _kept(monkeypatch)
+    cold = _review(repo, RenderCache(tmp_path / "cache"))
+    cache = RenderCache(tmp_path / "cache")
+    for key in kept:
+        if len(Path(cache._file(key)).read_bytes()) > 64:  # not a remembered digest: a revision's keys
+            Path(cache._file(key)).write_bytes(damage)
+    worked, used = _keys_worked_out(monkeypatch), _keys_used(monkeypatch)
+    warm = _review(repo, cache)
+    assert len(worked) == 4 and None not in used.values()
+    assert warm.changes == cold.changes and warm.verdict == cold.verdict
+    assert cache.stats.hits >= 2, "the renders still came from the cache, by the keys worked out again"
+    worked.clear()
+    _review(repo, RenderCache(tmp_path / "cache"))
+    assert worked == [], "and the keys were kept again"
+
+
 def test_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 

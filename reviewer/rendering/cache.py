@@ -353,9 +353,7 @@ def render_key(
         raise Uncacheable("Jsonnet imports may read files outside the app's inputs")
     app_text = _app_text(app)
     uses_revision = flags & _OVERRIDE or _REVISION_VARIABLES in app_text
-    if ctx.cache_context is None:  # the same for every app of the revision: serialised once
-        ctx.cache_context = json.dumps(_context_part(ctx), sort_keys=True, default=str)
-    digest = _prefix(tool_fingerprint(), ctx.cache_context).copy()
+    digest = _prefix(tool_fingerprint(), context_text(ctx)).copy()
     # One update of the app's part: the same bytes as an update per directory and file, in that order.
     digest.update(
         "".join(
@@ -367,6 +365,53 @@ def render_key(
         ).encode()
     )
     return digest.hexdigest()
+
+
+def context_text(ctx: RenderContext) -> str:
+    """The revision's part of every render key (settings, scopes, CRDs, repository identity): the same for
+    every app of the revision, so serialised once."""
+    if ctx.cache_context is None:
+        ctx.cache_context = json.dumps(_context_part(ctx), sort_keys=True, default=str)
+    return ctx.cache_context
+
+
+# A revision's render keys, remembered between reviews. Working out a key takes a walk of the app's
+# inputs and a few digests (about 0.1 ms), and a review works out every affected app's, at base and at
+# head, though the base of most reviews is a branch's same commit again. The keys of a revision are a
+# function of its commit, of the discovery its apps come from (`snapshot_key`: tree, config, repository
+# identity, tools and this code), and of the context part above: under a digest of all of them, a
+# review reads the keys worked out before instead (`RevisionView`). Like a hint, the entry is not counted
+# in the statistics; a damaged one is ignored, and the keys are worked out again.
+def keys_id(discovered_as: str, revision: str, subdir: str, ctx: RenderContext) -> str:
+    payload = ["render-keys", SCHEMA, tool_fingerprint(), discovered_as, revision, subdir, context_text(ctx)]
+    payload.append(repr(ctx.config))
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
+
+
+_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+def _digest(blob: bytes) -> str:
+    text = blob.decode("ascii")
+    if _KEY.fullmatch(text) is None:
+        raise ValueError("not a hex digest")
+    return text
+
+
+def pack_keys(keys: Mapping[str, str]) -> bytes:
+    return zlib.compress(json.dumps(dict(keys), separators=(",", ":")).encode(), 1)
+
+
+def unpack_keys(blob: bytes) -> dict[str, str]:
+    """The keys `pack_keys` wrote, each checked; ValueError when the entry is not that."""
+    keys = json.loads(_inflate(blob))
+    if type(keys) is not dict:
+        raise ValueError("not a table of render keys")
+    matches = _KEY.fullmatch
+    for app, key in keys.items():
+        if type(key) is not str or matches(key) is None:
+            raise ValueError(f"not a render key for {app}")
+    return keys
 
 
 # (tool fingerprint, a revision's context part) -> the digest of every key's common start, which holds
@@ -909,19 +954,30 @@ class RenderCache:
         self.write(key, lambda: pack({"schema": SCHEMA, "versions": [list(v) for v in versions]}))
         return versions
 
-    def remembered(self, key: str) -> str | None:
-        """A hex digest stored by `remember` (not counted in the render statistics). Marked used, as a
-        hit is: a hint read on every run must not be the first entry evicted."""
+    def hint(self, key: str, decoder: Callable[[bytes], T]) -> T | None:
+        """An entry stored by `keep`, decoded, or None (missing or damaged: worked out again). Not counted
+        in the render statistics, and marked used, as a hit is: a hint read on every run must not be the
+        first entry evicted."""
         try:
-            with open(self._file(key), "rb") as file:
-                text = file.read(65).decode("ascii")
+            with open(self._file(key), "rb", buffering=0) as file:
+                blob = file.readall()
                 _refresh(file.fileno())
-        except (OSError, UnicodeDecodeError):
+        except OSError:
             return None
-        return text if re.fullmatch(r"[0-9a-f]{64}", text) else None
+        try:
+            return decoder(blob)
+        except _DAMAGE:
+            return None
+
+    def keep(self, key: str, blob: bytes) -> None:
+        self._store(key, blob)  # if it cannot be stored, it is worked out again next time
+
+    def remembered(self, key: str) -> str | None:
+        """A hex digest stored by `remember`."""
+        return self.hint(key, _digest)
 
     def remember(self, key: str, digest: str) -> None:
-        self._store(key, digest.encode("ascii"))  # if it cannot be stored, it is worked out again next time
+        self.keep(key, digest.encode("ascii"))
 
     def put(self, key: str, result: RenderResult) -> bool:
         return self.write(key, lambda: encode(result))
