@@ -383,7 +383,8 @@ def open_revision(
             top=top,
             repo_path=where,
             remote_urls=remote_urls,
-            discovered_as=key if reuse is None else reuse.discovered_as,
+            # A working tree's content is not named by its revision: its keys are never remembered.
+            discovered_as=None if rev == WORKTREE else key if reuse is None else reuse.discovered_as,
         )
         stack.callback(view.keep_keys)
         if snapshot is not None:

@@ -277,6 +277,21 @@ def test_remembered_keys_are_those_of_the_same_commit_and_settings(
     assert [revision for _, revision in worked] == [git(repo, "rev-parse", "HEAD").strip()] * 2, "only the new head's"
 
 
+def test_the_working_trees_render_keys_are_never_remembered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A working tree is opened at its HEAD commit, but its files are not the commit's: its render keys are
+    worked out every time (were one remembered, the second review would read the first one's render)."""
+    repo = _repo(tmp_path)
+    worked = _keys_worked_out(monkeypatch)
+    counts = []
+    for level in ("debug", "warn"):
+        (repo / "web/cm.yaml").write_text(CONFIGMAP.replace("info", level))
+        report = review(resolve_change(repo, "HEAD", None), cache=RenderCache(tmp_path / "cache"), jobs=2)
+        assert [c.head.body["data"]["level"] for c in report.changes if c.head is not None] == [level]
+        counts.append(len(worked))
+        worked.clear()
+    assert counts == [2, 1], "the base commit's key and the working tree's, then the working tree's alone"
+
+
 @pytest.mark.parametrize(
     "damage",
     [
