@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -339,12 +340,12 @@ def test_a_remembered_line_is_checked_again_where_it_is_used() -> None:
     memo = LineMemo()
     lines = _lines(encode(RENDER))
     syncwaves = lines[1 + cache._LINE_COLUMNS.index("syncWave")]  # "[0,-2,0,0]": a list, remembered
-    assert decode(encode(RENDER), memo) == RENDER and syncwaves in memo._values
+    assert decode(encode(RENDER), memo) == RENDER and syncwaves.encode() in memo._values
     with pytest.raises(ValueError):
         decode(zlib.compress("\n".join(_replace(BODY, syncwaves)(lines)).encode()), memo)
     with pytest.raises(ValueError):
         decode(zlib.compress("\n".join(_replace(BODY, "{")(lines)).encode()), memo)
-    assert "{" not in memo._values
+    assert b"{" not in memo._values
     assert decode(encode(RENDER), memo) == RENDER
 
 
@@ -370,6 +371,87 @@ def test_a_line_reads_as_json_loads_reads_it(line: str) -> None:
 def test_a_line_that_is_not_exactly_one_json_value_is_refused(line: str) -> None:
     with pytest.raises(ValueError):
         cache._json_line(line)
+
+
+TRICKY_LINES = [
+    '{"a":[1,2.5,-0.0,1e400,-1e400,1e-400,true,false,null,"\\u00e9\\ud83d\\ude00é😀"],"b":{},"c":[]}',
+    '"\\ud800"',  # a lone surrogate: jiter refuses it, the standard library reads it
+    '{"a":"\\udc00\\ud800"}',
+    '"\\ud83d\\ude00"',
+    '{"a":1,"a":2}',
+    '{"a":1,"b":2,"a":3}',
+    "-0",
+    "1E5",
+    "9007199254740993",
+    "1.00000000000000011102230246251565404236316680908203125",
+    "2.2250738585072014e-308",
+    "1" * 4300,
+    "1" * 4301,  # past Python's limit of an integer's digits: refused by both
+    "-" + "9" * 4300,
+    "9" * 5000 + ".5",  # a float of more digits than jiter reads: the standard library's answer
+    "[" * 199 + "]" * 199,
+    "[" * 300 + "]" * 300,  # deeper than jiter reads
+    '{"a":' * 250 + "1" + "}" * 250,
+    "[" * 100_000 + "]" * 100_000,  # deeper than either reads
+    "",
+    " {}",
+    "{} ",
+    "\t1",
+    "1\r",
+    "{}{}",
+    "{},{}",
+    "[1,]",
+    "[1 , 2]",
+    '{"a" : 1}',
+    "NaN",
+    "[-Infinity]",
+    '{"a":Infinity}',
+    "tru",
+    "'a'",
+    "\ufeff{}",
+    "{",
+    '"\x1f"',
+    '"\t"',
+    '"\x7f\x80\u2028"',
+    '"\\x"',
+    "01",
+    "1.",
+    ".5",
+    "+1",
+    "0x10",
+    "{1:2}",
+    "null",
+]
+
+
+def _read(read: Callable[[Any], Any], line: Any) -> tuple[str, str]:
+    try:
+        return "value", repr(read(line))
+    except (ValueError, RecursionError):
+        return "refused", ""
+
+
+@pytest.mark.parametrize("line", TRICKY_LINES, ids=range(len(TRICKY_LINES)))
+def test_a_line_read_by_jiter_reads_as_the_standard_librarys_reading(line: str) -> None:
+    assert _read(cache._bytes_line, line.encode("utf-8", "surrogatepass")) == _read(cache._json_line, line)
+
+
+def test_a_lower_limit_of_an_integers_digits_holds_for_lines_too() -> None:
+    line = b"1" * 700
+    assert LineMemo().values([line]) == [int(line)]
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        with pytest.raises(ValueError):
+            LineMemo().values([line])
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
+def test_bytes_that_are_not_utf8_are_no_line() -> None:
+    for line in (b'"\xff"', b'"\xed\xa0\x80"', b'"\xc3"'):
+        with pytest.raises(ValueError):
+            cache._bytes_line(line)
 
 
 def test_an_entry_that_inflates_past_the_bound_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

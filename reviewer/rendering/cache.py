@@ -56,6 +56,8 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any, TypeVar
 
+from jiter import from_json as _from_json
+
 from .. import __version__
 from ..cachedir import atomic_write
 from ..discovery.scan import JSONNET_EXTENSIONS
@@ -646,13 +648,18 @@ _DECODER = json.JSONDecoder(parse_constant=_no_constant)
 
 def _inflate(blob: bytes) -> str:
     """An entry's text; ValueError when it is truncated, followed by other bytes, or too big to be one."""
+    return _inflated(blob).decode()
+
+
+def _inflated(blob: bytes) -> bytes:
+    """An entry's bytes (UTF-8 text); ValueError as `_inflate`."""
     inflate = zlib.decompressobj()
     text = inflate.decompress(blob, MAX_ENTRY_BYTES)
     if inflate.unconsumed_tail or not inflate.eof:
         raise ValueError("a truncated or oversized entry")
     if inflate.unused_data:
         raise ValueError("bytes after the entry")
-    return text.decode()
+    return text
 
 
 def _entry_data(text: str, schema: int) -> dict[str, Any]:
@@ -713,28 +720,29 @@ def pack_render(data: Mapping[str, Any]) -> bytes:
 
 
 class LineMemo:
-    """The values of the entry lines read lately, by their text: a line read again is the same value, not
+    """The values of the entry lines read lately, by their bytes: a line read again is the same value, not
     parsed again. Values are never modified once made (the diff and the rules read them, and copy what
     they change). Bounded by the text it holds: emptied when full."""
 
-    BOUND = 32 * 1024 * 1024  # characters of text
+    BOUND = 32 * 1024 * 1024  # bytes of text
 
     __slots__ = ("_size", "_values")
 
     def __init__(self) -> None:
-        self._values: dict[str, Any] = {}
+        self._values: dict[bytes, Any] = {}
         self._size = 0
 
-    def values(self, lines: list[str]) -> list[Any]:
-        """The JSON value of each line; ValueError if one is not JSON."""
+    def values(self, lines: list[bytes]) -> list[Any]:
+        """The JSON value of each line (UTF-8); ValueError if one is not JSON."""
         known = self._values
         out = list(map(known.get, lines))  # None: not known (or a `null`, parsed again: no value is kept)
         if None not in out:  # an entry like one read before: nothing to parse
             return out
+        parse = _bytes_line if sys.get_int_max_str_digits() == _INT_DIGITS else _slow_bytes_line
         for i, value in enumerate(out):
             if value is None:
                 line = lines[i]
-                out[i] = value = _json_line(line)
+                out[i] = value = parse(line)
                 if value is not None:
                     if self._size + len(line) > self.BOUND:
                         known.clear()
@@ -760,14 +768,38 @@ def _json_line(line: str) -> Any:
     return value
 
 
+def _slow_bytes_line(line: bytes) -> Any:
+    return _json_line(line.decode())
+
+
+# JSON's white space: what jiter reads around a value and `_json_line` refuses there.
+_SPACE = frozenset(b" \t\r\n")
+# The limit of an integer's digits under which jiter refuses what `json` refuses (Python's default).
+_INT_DIGITS = 4300
+
+
+def _bytes_line(line: bytes) -> Any:
+    """`_json_line(line.decode())`, read by jiter (a JSON parser in Rust, with one store of the strings it
+    made for every line: the keys and names that bodies repeat are made once, where the standard
+    library's scanner makes them afresh for each line). jiter refuses a few values the standard library
+    reads (a lone surrogate, nesting past 200 levels, a float of more than 4,300 digits) and reads white
+    space around a value, which an entry never holds: such a line, and any line jiter refuses, is left to
+    `_json_line`, whose answer stands. A test compares both on tricky lines."""
+    if line and line[0] not in _SPACE and line[-1] not in _SPACE:
+        try:
+            return _from_json(line, allow_inf_nan=False, cache_mode="all")
+        except Exception:  # the standard library's reading decides (below)
+            pass
+    return _json_line(line.decode())
+
+
 def unpack_render(blob: bytes, memo: LineMemo | None = None) -> dict[str, Any]:
     """The data of a render entry (`pack_render`), its tables whole again; ValueError when it is not one
     of this schema."""
-    header, _, tail = _inflate(blob).partition("\n")
-    data = _entry_data(header, SCHEMA)
-    lines = tail.split("\n") if tail else []
-    if memo is None:
-        memo = LineMemo()
+    header, _, tail = _inflated(blob).partition(b"\n")
+    data = _entry_data(header.decode(), SCHEMA)
+    lines = tail.split(b"\n") if tail else []
+    values = (LineMemo() if memo is None else memo).values(lines)  # every line of the entry in one look
     start = 0
     for name in _TABLES:
         rows = data[name]
@@ -777,8 +809,8 @@ def unpack_render(blob: bytes, memo: LineMemo | None = None) -> dict[str, Any]:
         end = columns + rows
         if end > len(lines):
             raise ValueError("fewer lines than the entry's tables")
-        table = dict(zip(_LINE_COLUMNS, memo.values(lines[start:columns]), strict=True))
-        table["body"] = memo.values(lines[columns:end])
+        table = dict(zip(_LINE_COLUMNS, values[start:columns], strict=True))
+        table["body"] = values[columns:end]
         data[name] = table
         start = end
     if start != len(lines):
@@ -830,6 +862,16 @@ def results_from_data(datas: Sequence[Mapping[str, Any]]) -> list[RenderResult]:
 _DAMAGE = (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, zlib.error)
 
 
+def _read_all(fd: int, size: int) -> bytes:
+    """The rest of the file `fd` of `size` bytes (as its stat had it), to its end."""
+    blob = os.read(fd, size + 1)  # one read for the whole file, and one more to see its end
+    while True:
+        more = os.read(fd, max(size, 4096))
+        if not more:
+            return blob
+        blob += more
+
+
 def _refresh(fd: int) -> None:
     """Mark an entry used (its modification time: least recently used goes first), unless it was marked
     in the last `_REFRESH_AFTER` seconds."""
@@ -866,20 +908,28 @@ class RenderCache:
 
     def read(self, key: str, decoder: Callable[[bytes], T]) -> T | None:
         """The entry `key` decoded, or None (missing, from another version, or damaged: it is removed)."""
-        path = self._file(key)
         try:
-            with open(path, "rb", buffering=0) as file:  # the whole file in one read, no buffer
-                blob = file.readall()
-                try:
-                    value = decoder(blob)
-                except _DAMAGE:
-                    damaged = True
-                else:
-                    damaged = False
-                    _refresh(file.fileno())
+            fd = os.open(self._file(key), os.O_RDONLY)  # a warm review reads thousands: no file object
         except OSError:
             self.stats.misses += 1
             return None
+        try:
+            stat = os.fstat(fd)
+            blob = _read_all(fd, stat.st_size)
+            try:
+                value = decoder(blob)
+            except _DAMAGE:
+                damaged = True
+            else:
+                damaged = False
+                if time.time() - stat.st_mtime > _REFRESH_AFTER:  # as `_refresh`, with the stat at hand
+                    with contextlib.suppress(OSError):
+                        os.utime(fd)
+        except OSError:
+            self.stats.misses += 1
+            return None
+        finally:
+            os.close(fd)
         if damaged:
             self._damaged(key)
             return None
