@@ -54,6 +54,8 @@ RENDER = RenderResult(
 
 def test_a_render_entry_decodes_to_the_same_render() -> None:
     assert decode(encode(RENDER)) == RENDER
+    for render in (RenderResult("argocd/empty"), RenderResult("argocd/hooks", hooks=RENDER.hooks)):
+        assert decode(encode(render)) == render
 
 
 LOCATED = RenderResult(
@@ -212,6 +214,9 @@ RENDER_DAMAGE: dict[str, Callable[[dict[str, Any]], Any]] = {
     "sync options listed twice for a row": lambda data: _set(
         ("resources", "syncOptions"), [*data["resources"]["syncOptions"], *data["resources"]["syncOptions"]]
     )(data),
+    "a table without rows that lists hook phases": _set(
+        ("hooks",), {**{key: [] for key in cache._TABLE_KEYS}, "hookPhases": [[0, ["PreSync"]]]}
+    ),
     "an owner that is a number": _set(("resources", "app", 0, 1), 5),
     "an owner that is null": _set(("resources", "app", 0, 1), None),
     "warnings that are a string": _set(("warnings",), "w"),
@@ -262,12 +267,19 @@ def _replace(index: int, line: str) -> Callable[[list[str]], list[str]]:
     return lambda lines: [*lines[:index], line, *lines[index + 1 :]]
 
 
-# An entry is its header (line 0), then each table's columns (a line each, in `_LINE_COLUMNS` order) and
-# bodies (a line each): RENDER's four resources, then its hook.
-COLUMNS = len(cache._LINE_COLUMNS)
-BODY = 1 + COLUMNS  # the first resource's body
-HOOK_BODY = BODY + 4 + COLUMNS  # the hook's
-KIND = 1 + cache._LINE_COLUMNS.index("kind")  # the resources' kinds
+def _columns(line: str, column: str, value: Any) -> str:
+    """A line of shared columns with `column` set to `value`."""
+    columns = json.loads(line)
+    columns[cache._SHARED_COLUMNS.index(column)] = value
+    return json.dumps(columns, separators=(",", ":"))
+
+
+# An entry is its header (line 0), then each table with rows: its shared columns, its own columns (a line
+# each) and its bodies (a line each): RENDER's four resources, then its hook.
+SHARED = 1  # the resources' shared columns
+OWN = 2
+BODY = 3  # the first resource's body
+HOOK_BODY = BODY + 4 + 2  # the hook's
 LINE_DAMAGE: dict[str, Callable[[list[str]], list[str]]] = {
     "a body missing": lambda lines: lines[:-1],
     "a body too many": lambda lines: [*lines, lines[-1]],
@@ -281,10 +293,16 @@ LINE_DAMAGE: dict[str, Callable[[list[str]], list[str]]] = {
     "a body with NaN": _replace(BODY, '{"n":NaN}'),
     "two bodies on one line": lambda lines: [*lines[:BODY], lines[BODY] + lines[BODY + 1], *lines[BODY + 2 :], "{}"],
     "a body too deep": _replace(BODY + 3, "[" * 100_000 + "]" * 100_000),
-    "a column that is not JSON": _replace(KIND, '["ConfigMap",'),
-    "a column that is a body": _replace(KIND, '{"kind":"ConfigMap"}'),
-    "a column of another length": _replace(KIND, '["ConfigMap"]'),
+    "columns that are not JSON": _replace(SHARED, '[["","",""],'),
+    "columns that are a body": _replace(SHARED, '{"kind":"ConfigMap"}'),
+    "columns that are one column": _replace(OWN, '["demo","demo","demo","demo"]'),
+    "a column too few": lambda lines: _replace(SHARED, json.dumps(json.loads(lines[SHARED])[:-1]))(lines),
+    "a column too many": lambda lines: _replace(OWN, json.dumps([*json.loads(lines[OWN]), []]))(lines),
+    "a column of another length": lambda lines: _replace(SHARED, _columns(lines[SHARED], "kind", ["ConfigMap"]))(lines),
+    "a kind that is a number": lambda lines: _replace(SHARED, _columns(lines[SHARED], "kind", [1, 2, 3, 4]))(lines),
     "columns in another order": lambda lines: [lines[0], lines[2], lines[1], *lines[3:]],
+    "no columns for a table with rows": lambda lines: [lines[0], *lines[3:]],
+    "lines for a table without rows": lambda lines: [lines[0].replace('"hooks":1', '"hooks":0'), *lines[1:]],
     "a row count that is a string": lambda lines: [lines[0].replace('"resources":4', '"resources":"4"'), *lines[1:]],
     "a negative row count": lambda lines: [lines[0].replace('"hooks":1', '"hooks":-1'), *lines[1:]],
     "a table in the header": lambda lines: [
@@ -301,7 +319,7 @@ def test_an_entry_whose_lines_are_not_its_values_is_a_miss_and_is_removed(tmp_pa
     key = "d" * 64
     assert store.put(key, RENDER)
     lines = _lines(store._path(key).read_bytes())
-    assert len(lines) == 1 + 2 * COLUMNS + len(RENDER.resources) + len(RENDER.hooks)
+    assert len(lines) == 1 + 2 * 2 + len(RENDER.resources) + len(RENDER.hooks)
     damaged = LINE_DAMAGE[damage](lines)
     assert damaged != lines
     store._path(key).write_bytes(zlib.compress("\n".join(damaged).encode()))
@@ -339,10 +357,10 @@ def test_a_remembered_line_is_checked_again_where_it_is_used() -> None:
     as a column is no body, and a line that is not JSON is not remembered."""
     memo = LineMemo()
     lines = _lines(encode(RENDER))
-    syncwaves = lines[1 + cache._LINE_COLUMNS.index("syncWave")]  # "[0,-2,0,0]": a list, remembered
-    assert decode(encode(RENDER), memo) == RENDER and syncwaves.encode() in memo._values
+    columns = lines[OWN]  # a list of lists, remembered
+    assert decode(encode(RENDER), memo) == RENDER and columns.encode() in memo._values
     with pytest.raises(ValueError):
-        decode(zlib.compress("\n".join(_replace(BODY, syncwaves)(lines)).encode()), memo)
+        decode(zlib.compress("\n".join(_replace(BODY, columns)(lines)).encode()), memo)
     with pytest.raises(ValueError):
         decode(zlib.compress("\n".join(_replace(BODY, "{")(lines)).encode()), memo)
     assert b"{" not in memo._values

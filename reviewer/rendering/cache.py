@@ -66,7 +66,7 @@ from ..trees import SYMLINK_MODE, TreeContent
 from .context import RenderContext
 
 T = TypeVar("T")
-SCHEMA = 4  # 3: resources as a table of columns; 4: a line per column and per body
+SCHEMA = 5  # 3: resources as a table of columns; 4: a line per column and per body; 5: two lines of columns
 DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
 # An entry bigger than this once decompressed is damaged (or hostile): a miss, and a bounded one (a render
 # of tens of thousands of resources stays well below it).
@@ -691,14 +691,17 @@ def result_data(result: RenderResult) -> dict[str, Any]:
 
 
 # A render entry is a line of JSON per value: first the render's own fields, with each table's row count
-# in the table's place; then, table by table (resources, hooks), a line per column (`_LINE_COLUMNS`) and a
-# line per row's body. JSON writes a newline inside a string as `\n`, so a line is one value. A review
-# reads most apps' entries at base and then at head, and what the two hold is mostly the same, as are
-# many columns of apps built alike (kinds, groups, files): a line read before (`LineMemo`) is the value
-# read then, parsed once. The two sides' identical bodies are then one object, which the diff sees at
-# once (`deltas.Identical`). Every value is still checked where it is used (`_Tables`).
+# in the table's place; then, table by table (resources, hooks), unless it has no rows, two lines of
+# columns (`_SHARED_COLUMNS` then `_OWN_COLUMNS`, each a list of columns) and a line per row's body. JSON
+# writes a newline inside a string as `\n`, so a line is one value. A review reads most apps' entries at
+# base and then at head, and what the two hold is mostly the same, as are the shared columns of apps
+# built alike (kinds, groups, API versions, and the sync waves, hook phases, sync options and owners that
+# are nearly always their defaults): a line read before (`LineMemo`) is the value read then, parsed once.
+# The two sides' identical bodies are then one object, which the diff sees at once (`deltas.Identical`).
+# Every value is still checked where it is used (`_Tables`).
 _TABLES = ("resources", "hooks")
-_LINE_COLUMNS = tuple(sorted(_TABLE_KEYS - {"body"}))
+_SHARED_COLUMNS = ("group", "kind", "apiVersion", "syncWave", "hookPhases", "syncOptions", "app")
+_OWN_COLUMNS = ("namespace", "name", "file", "line")  # the app's own: one line, read once for both sides
 
 
 def _line(value: Any) -> str:
@@ -706,16 +709,21 @@ def _line(value: Any) -> str:
 
 
 def pack_render(data: Mapping[str, Any]) -> bytes:
-    """A render entry of `data` (as `result_data` makes it). A table of another shape is written as it is,
-    in the first line, which decoding rejects."""
+    """A render entry of `data` (as `result_data` makes it). A table of another shape (or without rows, but
+    not empty) is written as it is, in the first line, which decoding rejects."""
     header = dict(data)
     lines: list[str] = []
     for name in _TABLES:
         table = header.get(name)
         if type(table) is dict and table.keys() == _TABLE_KEYS and type(table["body"]) is list:
-            header[name] = len(table["body"])
-            lines += [_line(table[column]) for column in _LINE_COLUMNS]
-            lines += [_line(body) for body in table["body"]]
+            rows = len(table["body"])
+            if rows:
+                lines.append(_line([table[column] for column in _SHARED_COLUMNS]))
+                lines.append(_line([table[column] for column in _OWN_COLUMNS]))
+                lines += [_line(body) for body in table["body"]]
+            elif table != _EMPTY_TABLE:
+                continue
+            header[name] = rows
     return zlib.compress("\n".join([_line(header), *lines]).encode(), 1)
 
 
@@ -805,15 +813,21 @@ def unpack_render(blob: bytes, memo: LineMemo | None = None) -> dict[str, Any]:
         rows = data[name]
         if type(rows) is not int or rows < 0:
             raise ValueError("not a resource table")
-        columns = start + len(_LINE_COLUMNS)
-        end = columns + rows
-        if end > len(lines):
+        if not rows:
+            data[name] = {key: [] for key in _TABLE_KEYS}
+            continue
+        end = start + 2 + rows
+        if end > len(values):
             raise ValueError("fewer lines than the entry's tables")
-        table = dict(zip(_LINE_COLUMNS, values[start:columns], strict=True))
-        table["body"] = values[columns:end]
+        shared, own = values[start], values[start + 1]
+        if type(shared) is not list or type(own) is not list:
+            raise ValueError("not a table's columns")
+        table = dict(zip(_SHARED_COLUMNS, shared, strict=True))  # ValueError: another number of columns
+        table.update(zip(_OWN_COLUMNS, own, strict=True))
+        table["body"] = values[start + 2 : end]
         data[name] = table
         start = end
-    if start != len(lines):
+    if start != len(values):
         raise ValueError("more lines than the entry's tables")
     return data
 
