@@ -191,6 +191,29 @@ def test_any_apps_and_changes_are_written_as_their_document(statuses: list[AppSt
     assert _fast(report) == _slow(report)
 
 
+def test_fields_not_of_their_records_types_are_written_as_their_document() -> None:
+    """The sections are written by templates that take a `str` field for a string: a field of another type
+    (records are not checked when made) is written as the document has it, and a subclass of `str` too."""
+    report = rich_report()
+    change, status = report.changes[0], report.apps[0]
+    assert change.head is not None and status.head is not None
+    odd_key = ResourceKey("", "ConfigMap", _Text("demo"), 7)  # type: ignore[arg-type]
+    odd_policy = SyncPolicy(automated={"prune": True}, prune=1, sync_options=("A=b",))  # type: ignore[arg-type]
+    odd_head = dataclasses.replace(change.head, app=_Text("argocd/web"), location=Location(3, None))  # type: ignore[arg-type]
+    odd_app = dataclasses.replace(status.head, name=None, sync_policy=odd_policy)  # type: ignore[arg-type]
+    odd_delta = FieldDelta(_Text("spec.replicas"), 1, 2, kind=None, ignored=0)  # type: ignore[arg-type]
+    cases = [
+        dataclasses.replace(report, changes=(dataclasses.replace(change, key=odd_key),)),
+        dataclasses.replace(report, changes=(dataclasses.replace(change, head=odd_head),)),
+        dataclasses.replace(report, changes=(dataclasses.replace(change, cluster=None, hook=1),)),  # type: ignore[arg-type]
+        dataclasses.replace(report, changes=(dataclasses.replace(change, deltas=(odd_delta,)),)),
+        dataclasses.replace(report, apps=(dataclasses.replace(status, head=odd_app),)),
+        dataclasses.replace(report, apps=(dataclasses.replace(status, reason=_Text("r"), state=3),)),  # type: ignore[arg-type]
+    ]
+    for odd in cases:
+        assert _fast(odd) == _slow(odd)
+
+
 def test_a_body_key_that_becomes_another_keys_string_is_written_as_the_copy_keeps_it() -> None:
     """`{1: ..., "1": ...}` is one key in the document (str(1) == "1"): the later value, at the first place."""
     change = rich_report().changes[0]

@@ -283,28 +283,47 @@ def format_json(report: Report, options: FormatOptions) -> str:
     changes (nearly all of a large review's report), are written straight from the records (below)."""
     del options
     level = "\n  "
-    sections = {
-        "apps": _apps_text(_sorted_apps(report), level),
-        "changes": _changes_text(_sorted_changes(report), level),
-    }
-    document = _document(report, None, None)
-    members = [
-        quote(key) + ": " + (sections[key] if key in sections else dumps_indented(value, level))
-        for key, value in document.items()
-    ]
-    return "{" + level + ("," + level).join(members) + "\n}\n"
+    statuses, changes = _sorted_apps(report), _sorted_changes(report)
+    try:
+        sections = {"apps": _apps_items(statuses, level), "changes": _changes_items(changes, level)}
+    except TypeError:  # a field that is not of its record's type: written as the document has it
+        sections = {
+            "apps": [dumps_indented([_app(status) for status in statuses], level)],
+            "changes": [dumps_indented([_change(change) for change in changes], level)],
+        }
+    # The text of megabytes is joined once, from its pieces: each `+` of a section would copy it again.
+    parts = ["{"]
+    separator = level
+    for key, value in _document(report, None, None).items():
+        parts += (separator, quote(key), ": ")
+        separator = "," + level
+        if key in sections:
+            parts += sections[key]
+        else:
+            parts.append(dumps_indented(value, level))
+    parts.append("\n}\n")
+    return "".join(parts)
+
+
+def _array_parts(indent: str, items: list[str]) -> list[str]:
+    """The pieces of `_array(indent, items)`, which joined are its text."""
+    if not items:
+        return ["[]"]
+    inner = indent + "  "
+    parts = ["," + inner] * (2 * len(items))
+    parts[0] = "[" + inner
+    parts[1::2] = items
+    parts.append(indent + "]")
+    return parts
 
 
 # The apps and changes sections as text. Each function below writes what `dumps_indented` writes for
-# the value its namesake above builds (`_side_text` for `_side`, ...), at `indent`: the newline and spaces
-# of the level the value sits at. Field values go through `value_text`, which writes any value as that
-# function does: only the fixed shape of the records is spelled out here. A test compares both ways.
-
-
-def _object(indent: str, members: list[str]) -> str:
-    """A JSON object at `indent` from its members' `"key": value` texts."""
-    inner = indent + "  "
-    return "{" + inner + ("," + inner).join(members) + indent + "}"
+# the value its namesake above builds (`_side_text` for `_side`, ...; the sections, `_apps_items` and
+# `_changes_items`, as the pieces of that text), at `indent`: the newline and spaces of the level the
+# value sits at, each record in one template of its fixed shape. A field of type `str`
+# is written by `quote`, which raises TypeError for anything else (then `format_json` writes the document
+# itself); any other field goes through `value_text`, which writes any value as `dumps_indented` does.
+# A test compares both ways.
 
 
 def _array(indent: str, items: list[str]) -> str:
@@ -314,18 +333,17 @@ def _array(indent: str, items: list[str]) -> str:
     return "[" + inner + ("," + inner).join(items) + indent + "]"
 
 
+def _optional(value: str | None) -> str:
+    return "null" if value is None else quote(value)
+
+
 def _resource_text(key: ResourceKey | None, indent: str) -> str:
     if key is None:
         return "null"
     i = indent + "  "
-    return _object(
-        indent,
-        [
-            f'"group": {value_text(key.group, i)}',
-            f'"kind": {value_text(key.kind, i)}',
-            f'"namespace": {value_text(key.namespace, i)}',
-            f'"name": {value_text(key.name, i)}',
-        ],
+    return (
+        f'{{{i}"group": {quote(key.group)},{i}"kind": {quote(key.kind)},'
+        f'{i}"namespace": {quote(key.namespace)},{i}"name": {quote(key.name)}{indent}}}'
     )
 
 
@@ -333,20 +351,16 @@ def _location_text(location: Location | None, indent: str) -> str:
     if not location:
         return "null"
     i = indent + "  "
-    return _object(indent, [f'"file": {value_text(location.file, i)}', f'"line": {value_text(location.line, i)}'])
+    return f'{{{i}"file": {quote(location.file)},{i}"line": {value_text(location.line, i)}{indent}}}'
 
 
 def _destination_text(app: App | None, indent: str) -> str:
     if app is None:
         return "null"
     destination, i = app.destination, indent + "  "
-    return _object(
-        indent,
-        [
-            f'"server": {value_text(destination.server, i)}',
-            f'"name": {value_text(destination.name, i)}',
-            f'"namespace": {value_text(destination.namespace, i)}',
-        ],
+    return (
+        f'{{{i}"server": {quote(destination.server)},{i}"name": {quote(destination.name)},'
+        f'{i}"namespace": {quote(destination.namespace)}{indent}}}'
     )
 
 
@@ -356,47 +370,29 @@ def _definition_text(app: App, indent: str) -> str:
     k = j + "  "
     policy = app.sync_policy
     sources = [
-        _object(
-            j,
-            [
-                f'"repoURL": {value_text(source.repo_url, k)}',
-                f'"path": {value_text(source.path, k)}',
-                f'"targetRevision": {value_text(source.target_revision, k)}',
-                f'"chart": {value_text(source.chart, k)}',
-                f'"ref": {value_text(source.ref, k)}',
-                f'"origin": {value_text(source.origin, k)}',
-            ],
-        )
+        f'{{{k}"repoURL": {quote(source.repo_url)},{k}"path": {_optional(source.path)},'
+        f'{k}"targetRevision": {quote(source.target_revision)},{k}"chart": {_optional(source.chart)},'
+        f'{k}"ref": {_optional(source.ref)},{k}"origin": {quote(source.origin)}{j}}}'
         for source in app.sources
     ]
-    sync_policy = [
-        f'"automated": {value_text(policy.automated, j)}',
-        f'"prune": {value_text(policy.prune, j)}',
-        f'"selfHeal": {value_text(policy.self_heal, j)}',
-        f'"allowEmpty": {value_text(policy.allow_empty, j)}',
-        f'"syncOptions": {value_text(list(policy.sync_options), j)}',
-    ]
-    return _object(
-        indent,
-        [
-            f'"name": {value_text(app.name, i)}',
-            f'"namespace": {value_text(app.namespace, i)}',
-            f'"project": {value_text(app.project, i)}',
-            f'"destination": {_destination_text(app, i)}',
-            f'"syncPolicy": {_object(i, sync_policy)}',
-            f'"sources": {_array(i, sources)}',
-            f'"multiSource": {value_text(app.multi_source, i)}',
-            f'"ignoreDifferences": {value_text(_jsonable(list(app.ignore_differences)), i)}',
-            f'"finalizers": {value_text(list(app.finalizers), i)}',
-            f'"definedIn": {_location_text(app.defined_in, i)}',
-            f'"parent": {value_text(app.parent, i)}',
-            f'"generator": {value_text(app.generator, i)}',
-            f'"controlPlane": {value_text(app.control_plane, i)}',
-        ],
+    return (
+        f'{{{i}"name": {quote(app.name)},{i}"namespace": {quote(app.namespace)},{i}"project": {quote(app.project)},'
+        f'{i}"destination": {_destination_text(app, i)},'
+        f'{i}"syncPolicy": {{{j}"automated": {value_text(policy.automated, j)},'
+        f'{j}"prune": {value_text(policy.prune, j)},{j}"selfHeal": {value_text(policy.self_heal, j)},'
+        f'{j}"allowEmpty": {value_text(policy.allow_empty, j)},'
+        f'{j}"syncOptions": {value_text(list(policy.sync_options), j)}{i}}},'
+        f'{i}"sources": {_array(i, sources)},'
+        f'{i}"multiSource": {value_text(app.multi_source, i)},'
+        f'{i}"ignoreDifferences": {value_text(_jsonable(list(app.ignore_differences)), i)},'
+        f'{i}"finalizers": {value_text(list(app.finalizers), i)},'
+        f'{i}"definedIn": {_location_text(app.defined_in, i)},'
+        f'{i}"parent": {_optional(app.parent)},{i}"generator": {_optional(app.generator)},'
+        f'{i}"controlPlane": {quote(app.control_plane)}{indent}}}'
     )
 
 
-def _apps_text(statuses: list[AppStatus], indent: str) -> str:
+def _apps_items(statuses: list[AppStatus], indent: str) -> list[str]:
     i = indent + "  "
     j = i + "  "
     # An app's base and head are often one record (a head whose discovery is the base's): written once.
@@ -410,21 +406,12 @@ def _apps_text(statuses: list[AppStatus], indent: str) -> str:
             text = definitions[id(app)] = _definition_text(app, j)
         return text
 
-    return _array(
+    return _array_parts(
         indent,
         [
-            _object(
-                i,
-                [
-                    f'"app": {value_text(status.app, j)}',
-                    f'"name": {value_text(status.name, j)}',
-                    f'"state": {value_text(status.state, j)}',
-                    f'"reason": {value_text(status.reason, j)}',
-                    f'"destination": {_destination_text(status.head or status.base, j)}',
-                    f'"base": {definition(status.base)}',
-                    f'"head": {definition(status.head)}',
-                ],
-            )
+            f'{{{j}"app": {quote(status.app)},{j}"name": {quote(status.name)},{j}"state": {quote(status.state)},'
+            f'{j}"reason": {quote(status.reason)},{j}"destination": {_destination_text(status.head or status.base, j)},'
+            f'{j}"base": {definition(status.base)},{j}"head": {definition(status.head)}{i}}}'
             for status in statuses
         ],
     )
@@ -432,15 +419,10 @@ def _apps_text(statuses: list[AppStatus], indent: str) -> str:
 
 def _path_text(change: Change, delta: FieldDelta, indent: str) -> str:
     delta, i = masked_delta(change, delta), indent + "  "
-    return _object(
-        indent,
-        [
-            f'"path": {value_text(delta.path, i)}',
-            f'"kind": {value_text(delta.kind, i)}',
-            f'"before": {value_text(_jsonable(delta.before), i)}',
-            f'"after": {value_text(_jsonable(delta.after), i)}',
-            f'"ignored": {value_text(delta.ignored, i)}',
-        ],
+    return (
+        f'{{{i}"path": {quote(delta.path)},{i}"kind": {quote(delta.kind)},'
+        f'{i}"before": {value_text(_jsonable(delta.before), i)},{i}"after": {value_text(_jsonable(delta.after), i)},'
+        f'{i}"ignored": {value_text(delta.ignored, i)}{indent}}}'
     )
 
 
@@ -452,45 +434,32 @@ def _side_text(resource: Resource | None, indent: str, changed: frozenset[tuple[
         body = value_text(_jsonable(masked_body(resource, changed)), i)
     else:  # masked_body(resource, redact=_redacted_jsonable), written as it is redacted
         body = _redacted_text(mask_secret_values(resource.body), i)
-    return _object(
-        indent,
-        [
-            f'"app": {value_text(resource.app, i)}',
-            f'"apiVersion": {value_text(resource.api_version, i)}',
-            f'"location": {_location_text(resource.location, i)}',
-            f'"syncWave": {value_text(resource.sync_wave, i)}',
-            f'"hookPhases": {value_text(list(resource.hook_phases), i)}',
-            f'"syncOptions": {value_text(list(resource.sync_options), i)}',
-            f'"body": {body}',
-        ],
+    return (
+        f'{{{i}"app": {quote(resource.app)},{i}"apiVersion": {quote(resource.api_version)},'
+        f'{i}"location": {_location_text(resource.location, i)},{i}"syncWave": {value_text(resource.sync_wave, i)},'
+        f'{i}"hookPhases": {value_text(list(resource.hook_phases), i)},'
+        f'{i}"syncOptions": {value_text(list(resource.sync_options), i)},{i}"body": {body}{indent}}}'
     )
 
 
-def _changes_text(changes: list[Change], indent: str) -> str:
+def _changes_items(changes: list[Change], indent: str) -> list[str]:
     i = indent + "  "
     j = i + "  "
+    k = j + "  "
     items = []
     for change in changes:
         location = source_location(change)
         items.append(
-            _object(
-                i,
-                [
-                    f'"app": {value_text(change.app, j)}',
-                    f'"type": {value_text(change.type, j)}',
-                    f'"resource": {_resource_text(change.key, j)}',
-                    f'"cluster": {value_text(change.cluster, j)}',
-                    f'"hook": {value_text(change.hook, j)}',
-                    f'"ignored": {value_text(change.ignored, j)}',
-                    f'"fromApp": {value_text(change.from_app if change.type == "moved" else None, j)}',
-                    f'"source": {value_text(location.file if location else None, j)}',
-                    f'"paths": {_array(j, [_path_text(change, delta, j + "  ") for delta in change.deltas])}',
-                    f'"base": {_side_text(change.base, j)}',
-                    f'"head": {_side_text(change.head, j, changed_secret_keys(change))}',
-                ],
-            )
+            f'{{{j}"app": {quote(change.app)},{j}"type": {quote(change.type)},'
+            f'{j}"resource": {_resource_text(change.key, j)},{j}"cluster": {quote(change.cluster)},'
+            f'{j}"hook": {value_text(change.hook, j)},{j}"ignored": {value_text(change.ignored, j)},'
+            f'{j}"fromApp": {value_text(change.from_app if change.type == "moved" else None, j)},'
+            f'{j}"source": {value_text(location.file if location else None, j)},'
+            f'{j}"paths": {_array(j, [_path_text(change, delta, k) for delta in change.deltas])},'
+            f'{j}"base": {_side_text(change.base, j)},'
+            f'{j}"head": {_side_text(change.head, j, changed_secret_keys(change))}{i}}}'
         )
-    return _array(indent, items)
+    return _array_parts(indent, items)
 
 
 def _redacted_text(value: Any, indent: str) -> str:
