@@ -52,7 +52,8 @@ from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
-from itertools import repeat
+from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -495,8 +496,11 @@ def _table_out(resources: tuple[Resource, ...], app: str) -> dict[str, Any]:
 _NONE: tuple[str, ...] = ()
 
 
+_STR, _LIST = frozenset({str}), frozenset({list})
+
+
 def _strings(value: Any) -> tuple[str, ...]:
-    if type(value) is not list or not all(type(item) is str for item in value):
+    if type(value) is not list or not set(map(type, value)) <= _STR:
         raise ValueError("not a list of strings")
     return tuple(value)
 
@@ -514,28 +518,29 @@ class _Tables:
         for table, app in tables:
             if type(table) is not dict or table.keys() != _TABLE_KEYS:
                 raise ValueError("not a resource table")
-            if table == _EMPTY_TABLE:  # most renders' hooks
-                self.sizes.append(0)
-                continue
             group = table["group"]
             if type(group) is not list:
                 raise ValueError("not a column: group")
             rows = len(group)
+            if not rows:  # most renders' hooks; a table without rows but anything else is no table
+                if table != _EMPTY_TABLE:
+                    raise ValueError("not an empty table")
+                self.sizes.append(0)
+                continue
             self.tables.append((table, total, rows))
             self.apps += repeat(app, rows)
             self.sizes.append(rows)
             total += rows
         self.rows = total
+        self._dicts = [table for table, _, _ in self.tables]
+        self._rows = [rows for _, _, rows in self.tables]
 
     def column(self, name: str) -> list[Any]:
         """The column `name` of every table, end to end, each a list of its table's rows."""
-        out: list[Any] = []
-        for table, _, rows in self.tables:
-            values = table[name]
-            if type(values) is not list or len(values) != rows:
-                raise ValueError(f"not a column: {name}")
-            out += values
-        return out
+        columns = list(map(itemgetter(name), self._dicts))
+        if not set(map(type, columns)) <= _LIST or list(map(len, columns)) != self._rows:
+            raise ValueError(f"not a column: {name}")
+        return list(chain.from_iterable(columns))
 
     def typed(self, name: str, kind: type) -> list[Any]:
         """The column `name`, each value exactly of type `kind` (not a subclass: `True` is no sync wave)."""
@@ -746,7 +751,7 @@ class LineMemo:
         out = list(map(known.get, lines))  # None: not known (or a `null`, parsed again: no value is kept)
         if None not in out:  # an entry like one read before: nothing to parse
             return out
-        parse = _bytes_line if sys.get_int_max_str_digits() == _INT_DIGITS else _slow_bytes_line
+        parse = _line_reader()
         for i, value in enumerate(out):
             if value is None:
                 line = lines[i]
@@ -780,6 +785,12 @@ def _slow_bytes_line(line: bytes) -> Any:
     return _json_line(line.decode())
 
 
+def _line_reader() -> Callable[[bytes], Any]:
+    """`_bytes_line`, unless Python's limit of an integer's digits is not its default: then jiter could
+    read an integer the standard library refuses."""
+    return _bytes_line if sys.get_int_max_str_digits() == _INT_DIGITS else _slow_bytes_line
+
+
 # JSON's white space: what jiter reads around a value and `_json_line` refuses there.
 _SPACE = frozenset(b" \t\r\n")
 # The limit of an integer's digits under which jiter refuses what `json` refuses (Python's default).
@@ -805,7 +816,9 @@ def unpack_render(blob: bytes, memo: LineMemo | None = None) -> dict[str, Any]:
     """The data of a render entry (`pack_render`), its tables whole again; ValueError when it is not one
     of this schema."""
     header, _, tail = _inflated(blob).partition(b"\n")
-    data = _entry_data(header.decode(), SCHEMA)
+    data = _line_reader()(header)
+    if type(data) is not dict or data.get("schema") != SCHEMA:
+        raise ValueError("not a cache entry of this version")
     lines = tail.split(b"\n") if tail else []
     values = (LineMemo() if memo is None else memo).values(lines)  # every line of the entry in one look
     start = 0
@@ -860,16 +873,9 @@ def results_from_data(datas: Sequence[Mapping[str, Any]]) -> list[RenderResult]:
         apps.append(app)
         tables += ((data["resources"], app), (data["hooks"], app))
     made = _Tables(tables).resources()
-    return [
-        RenderResult(
-            app=app,
-            resources=made[2 * i],
-            hooks=made[2 * i + 1],
-            warnings=_strings(data["warnings"]),
-            source_types=_strings(data["sourceTypes"]),
-        )
-        for i, (app, data) in enumerate(zip(apps, datas, strict=True))
-    ]
+    warnings = [_strings(data["warnings"]) for data in datas]
+    source_types = [_strings(data["sourceTypes"]) for data in datas]
+    return _records(RenderResult, (apps, made[0::2], made[1::2], warnings, [()] * len(apps), source_types))
 
 
 # What reading a damaged (or hostile) entry may raise, whatever its shape: a miss, never a crash.
@@ -915,7 +921,7 @@ class RenderCache:
         _BINARY_MEMO[:] = [self]
 
     def _file(self, key: str) -> str:
-        return os.path.join(self._root, key[:2], f"{key}.json.z")  # a warm review reads thousands
+        return f"{self._root}{os.sep}{key[:2]}{os.sep}{key}.json.z"  # as os.path.join: a warm review reads thousands
 
     def _path(self, key: str) -> Path:
         return Path(self._file(key))
