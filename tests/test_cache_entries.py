@@ -259,6 +259,16 @@ def test_bytes_that_are_no_entry_are_a_miss(tmp_path: Path, blob: bytes) -> None
     assert not store._path(key).exists()
 
 
+def test_an_entry_that_cannot_be_read_is_a_miss(tmp_path: Path) -> None:
+    store = RenderCache(tmp_path)
+    key = "c" * 64
+    assert store.put(key, RENDER)
+    store._path(key).unlink()
+    store._path(key).mkdir()  # opened, but not read
+    assert store.get(key) is None and store.stats.misses == 1
+    assert store.get("b" * 64) is None and store.stats.misses == 2
+
+
 def _lines(blob: bytes) -> list[str]:
     return zlib.decompress(blob).decode().split("\n")
 
