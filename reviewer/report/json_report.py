@@ -320,10 +320,10 @@ def _array_parts(indent: str, items: list[str]) -> list[str]:
 # The apps and changes sections as text. Each function below writes what `dumps_indented` writes for
 # the value its namesake above builds (`_side_text` for `_side`, ...; the sections, `_apps_items` and
 # `_changes_items`, as the pieces of that text), at `indent`: the newline and spaces of the level the
-# value sits at, each record in one template of its fixed shape. A field of type `str`
-# is written by `quote`, which raises TypeError for anything else (then `format_json` writes the document
-# itself); any other field goes through `value_text`, which writes any value as `dumps_indented` does.
-# A test compares both ways.
+# value sits at, each record in one template of its fixed shape. A field of type `str` is written by
+# `quote`, which raises TypeError for anything else (then `format_json` writes the document itself); any
+# other field goes through `value_text`, which writes any value as `dumps_indented` does. A test compares
+# both ways.
 
 
 def _array(indent: str, items: list[str]) -> str:
