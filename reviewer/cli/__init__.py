@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -81,6 +80,8 @@ class _Group(click.Group):
             raise
         except Exception as exc:  # a bug: say so, exit 3, and never let it read as a pass
             if os.environ.get("GITOPS_REVIEWER_DEBUG"):
+                import traceback
+
                 traceback.print_exc()
             click.echo(
                 f"gitops-reviewer: internal error: {type(exc).__name__}: {exc} "
