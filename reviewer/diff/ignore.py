@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import jq
-
 from ..globs import gobwas_match
 from ..records import ResourceKey
 from .deltas import RawDelta, same_value
@@ -41,6 +39,8 @@ from .paths import ItemKey, Path
 
 @dataclass(frozen=True, slots=True)
 class IgnoreRule:
+    """One `ignoreDifferences` entry: which resources, and the fields it removes from them."""
+
     group: str
     kind: str
     name: str
@@ -112,6 +112,8 @@ def remove_pointer(doc: Any, pointer: str) -> None:
 
 @lru_cache(maxsize=1024)
 def _jq_deletion(expression: str) -> Any:
+    import jq  # imported on first use: most reviews have no jqPathExpressions
+
     try:
         return jq.compile(f"del({expression})")
     except ValueError:

@@ -9,11 +9,13 @@ value and Argo CD shows no difference; the gate must not either. Values are pars
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .paths import Segment, field_names
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 # LimitRangeItem: every resource list of it (core/v1 types.go).
 _LIMIT_RANGE_LISTS = {"max", "min", "default", "defaultRequest", "maxLimitRequestRatio"}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import cache
 from importlib import resources
 from operator import attrgetter
@@ -137,6 +136,8 @@ class KindFacts:
 
 @dataclass(frozen=True, slots=True)
 class ImmutableTable:
+    """Field rules and kind facts, with the rules and facts of each kind looked up once."""
+
     rules: tuple[FieldRule, ...] = ()
     facts: tuple[KindFacts, ...] = ()
     # (group, kind, apiVersion) -> its rules: a review checks thousands of changes of a few kinds.
@@ -339,6 +340,8 @@ class Violation:
 
 @dataclass(slots=True)
 class _Delta:
+    """A field delta with its parsed path."""
+
     delta: FieldDelta
     path: Pattern
     before: Any = field(default=None)
@@ -417,7 +420,7 @@ def _compare_holds(rule: FieldRule, base: Mapping[str, Any], head: Mapping[str, 
         return isinstance(old, list) and isinstance(new, list) and bool(old) and bool(new) and old[0] != new[0]
     if rule.compare == "decrease":
         old, new = parse_quantity(_body_value(base, rule.path)), parse_quantity(_body_value(head, rule.path))
-        return isinstance(old, Decimal) and isinstance(new, Decimal) and new < old
+        return old is not None and new is not None and new < old  # parse_quantity: a Decimal or None
     return True
 
 
