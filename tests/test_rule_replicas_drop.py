@@ -66,3 +66,10 @@ def test_an_invalid_threshold_is_reported_not_ignored(tmp_path: Path) -> None:
     (finding,) = _findings(tmp_path, 4, 2, config=config)
     assert finding.severity == "error"
     assert "threshold must be more than 0 and at most 1" in finding.message
+
+
+def test_a_null_threshold_is_reported_not_taken_for_the_default(tmp_path: Path) -> None:
+    config = "rules:\n  options:\n    replicas-drop: {threshold: null}\n"
+    (finding,) = _findings(tmp_path, 4, 2, config=config)
+    assert finding.severity == "error"
+    assert "threshold must be a number, got None" in finding.message
