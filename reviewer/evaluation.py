@@ -11,13 +11,16 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from .collector import collector_paused
 from .policies import load_rules
 from .policies.context import EvaluationContext
-from .policies.user import UserPolicy, evaluate_user_policies
 from .policies.waivers import Waiver, apply_waivers
 from .records import Finding, severity_rank
+
+if TYPE_CHECKING:
+    from .policies.user import UserPolicy
 
 
 def run_rules(
@@ -56,8 +59,11 @@ def run_rules(
             if finding.rule in overrides:
                 finding = replace(finding, severity=overrides[finding.rule])
             findings.setdefault(finding.fingerprint, finding)
-    for finding in evaluate_user_policies(ctx, user_policies):
-        if finding.rule not in off:
-            findings.setdefault(finding.fingerprint, finding)
+    if user_policies:
+        from .policies.user import evaluate_user_policies  # the module that made them: loaded already
+
+        for finding in evaluate_user_policies(ctx, user_policies):
+            if finding.rule not in off:
+                findings.setdefault(finding.fingerprint, finding)
     waived = apply_waivers(findings.values(), waivers, ctx, today or dt.date.today())
     return tuple(sorted(waived, key=lambda f: (-severity_rank(f.severity), f.app, str(f.key or ""), f.rule)))

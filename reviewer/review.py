@@ -13,7 +13,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import __version__
 from .change import ChangeSpec
@@ -25,7 +25,6 @@ from .evaluation import run_rules
 from .llm.options import LlmOptions
 from .llm.settings import effective_settings
 from .policies.context import EvaluationContext
-from .policies.user import load_user_policies
 from .records import (
     App,
     AppStatus,
@@ -40,6 +39,9 @@ from .rendering.cache import RenderCache
 from .revision import RevisionView, default_jobs, open_revision
 from .selection import Selection, select_apps
 from .trees import WORKTREE, Checkouts, TreeContent, git_toplevel, list_ahead, subdir_of
+
+if TYPE_CHECKING:
+    from .policies.user import UserPolicy
 
 Progress = Callable[[int, int, str], None]
 
@@ -70,6 +72,8 @@ class ReviewScope(Protocol):
 
 @dataclass
 class _Clock:
+    """The stages' timings, in order."""
+
     timings: list[tuple[str, float]] = field(default_factory=list)
 
     @contextmanager
@@ -314,14 +318,17 @@ def review(
                 changed_paths=change.changed_paths,
                 options=base.config.rule_options,
             )
+            user_policies: tuple[UserPolicy, ...] = ()
+            if base.config.policy_files:
+                from .policies.user import load_user_policies  # and CEL: only for a repo that has policies
+
+                user_policies = load_user_policies(base.tree.root, base.config.policy_files)
             findings = run_rules(
                 ctx,
                 rules,
                 disabled=base.config.rules_disabled,
                 severities=base.config.rule_severities,
-                user_policies=load_user_policies(base.tree.root, base.config.policy_files)
-                if base.config.policy_files
-                else (),
+                user_policies=user_policies,
                 waivers=tuple(base.config.waivers),
             )
         llm_review = None
