@@ -33,24 +33,23 @@ def mask_secret_values(body: Mapping[str, Any]) -> Mapping[str, Any]:
 # GitLab personal/project/group tokens (glpat-), AWS access key ids (AKIA long-term, ASIA temporary), Slack
 # (xoxb-/xoxp-/xoxa-/xoxr-/xoxs-, xoxe.), JSON Web Tokens (three base64url parts, the first two JSON
 # objects, so `eyJ`), PEM private keys, and OpenAI keys (sk-, sk-proj-, sk-svcacct-, sk-admin-).
-TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("GitHub token", re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}")),
-    ("GitHub token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}")),
-    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}")),
-    ("AWS access key", re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
-    ("Slack token", re.compile(r"\bxox(?:[abposr]-|e\.)[A-Za-z0-9.\-]{10,}")),
-    ("JWT", re.compile(r"\beyJ[A-Za-z0-9_\-]{6,}\.eyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]+")),
-    (
-        "private key",
-        re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|.*)", re.DOTALL),
-    ),
-    ("OpenAI key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}")),
+# Kept as text, and used through `re`'s functions, which compile a pattern on first use (and remember
+# it): most texts never get past `may_hold_credentials`, so most runs compile none of them.
+TOKEN_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("GitHub token", r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}"),
+    ("GitHub token", r"\bgithub_pat_[A-Za-z0-9_]{20,}"),
+    ("GitLab token", r"\bglpat-[A-Za-z0-9_\-]{20,}"),
+    ("AWS access key", r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),
+    ("Slack token", r"\bxox(?:[abposr]-|e\.)[A-Za-z0-9.\-]{10,}"),
+    ("JWT", r"\beyJ[A-Za-z0-9_\-]{6,}\.eyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]+"),
+    ("private key", r"(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|.*)"),
+    ("OpenAI key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"),
 )
 # scheme://user:password@host: the password goes, the user and host stay (they say what is reached).
-URL_CREDENTIALS = re.compile(r"(?P<prefix>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@\"']*):(?P<password>[^\s/@\"']+)@")
+URL_CREDENTIALS = r"(?P<prefix>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@\"']*):(?P<password>[^\s/@\"']+)@"
 
 # Names (env vars, map keys) whose value is a credential. Normalised: lower case without `-`, `_`, `.`.
-_CREDENTIAL_WORDS = re.compile(
+_CREDENTIAL_WORDS = (
     r"password|passwd|passphrase|pwd|secret|token|apikey|accesskey|privatekey|credential|authkey|bearer"
     r"|authorization|connectionstring|dsn|sessionkey|signingkey|encryptionkey|masterkey"
 )
@@ -62,19 +61,19 @@ def is_credential_name(name: str) -> bool:
     """Does a variable or key called `name` hold a credential? `DB_PASSWORD`, `apiToken`, `AWS_SECRET_ACCESS_KEY`
     do; `secretName`, `TOKEN_FILE`, `passwordSecretRef` only name where one is."""
     norm = re.sub(r"[-_.]", "", name.lower())
-    if not _CREDENTIAL_WORDS.search(norm):
+    if not re.search(_CREDENTIAL_WORDS, norm):
         return False
     return not norm.endswith(_REFERENCE_SUFFIXES)
 
 
 # `...env[name=DB_PASSWORD].value`, `...data.apiToken`: the last step of a field path names the value.
-_PAIR_VALUE = re.compile(r"\[name=(?P<name>[^\]]+)\]\.value$")
+_PAIR_VALUE = r"\[name=(?P<name>[^\]]+)\]\.value$"
 
 
 def is_credential_path(path: str) -> bool:
     """Is the field at `path` (a diff path) a credential: the value of a credential-named env var or
     `{name, value}` pair, or a key whose name says so?"""
-    pair = _PAIR_VALUE.search(path)
+    pair = re.search(_PAIR_VALUE, path)
     if pair is not None:
         return is_credential_name(pair["name"].strip("'\""))
     last = re.split(r"[.\[]", path.rstrip("]"))[-1].strip("'\"")
@@ -106,9 +105,9 @@ def substituted(text: str) -> tuple[str, int]:
     """`redact_text` without its quick check: every substitution tried on `text`."""
     count = 0
     for _, pattern in TOKEN_PATTERNS:
-        text, n = pattern.subn(MASK, text)
+        text, n = re.subn(pattern, MASK, text)
         count += n
-    text, n = URL_CREDENTIALS.subn(lambda m: f"{m['prefix']}:{MASK}@", text)
+    text, n = re.subn(URL_CREDENTIALS, lambda m: f"{m['prefix']}:{MASK}@", text)
     return text, count + n
 
 
@@ -174,6 +173,6 @@ def _removed_parts(before: str) -> set[str]:
     """The substrings of `before` that redaction replaces (for Redactor.originals)."""
     parts: set[str] = set()
     for _, pattern in TOKEN_PATTERNS:
-        parts.update(m.group() for m in pattern.finditer(before))
-    parts.update(m["password"] for m in URL_CREDENTIALS.finditer(before))
+        parts.update(m.group() for m in re.finditer(pattern, before))
+    parts.update(m["password"] for m in re.finditer(URL_CREDENTIALS, before))
     return {p for p in parts if len(p) >= 4}

@@ -16,13 +16,14 @@ SYMBOLS = {"added": "+", "modified": "~", "removed": "-", "moved": ">"}
 NOT_RENDERED = "not-rendered"
 
 # Bidirectional controls make text display in another order than it reads ("Trojan Source",
-# CVE-2021-42574): a message or a value could look harmless in a terminal or a PR comment.
-_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# CVE-2021-42574): a message or a value could look harmless in a terminal or a PR comment. Compiled by
+# `re` on first use: the JSON report never needs it.
+_BIDI_CONTROLS = "[\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 
 
 def show_bidi_controls(text: str) -> str:
     """`text` with every bidirectional control character written out as `<U+202E>`."""
-    return _BIDI_CONTROLS.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+    return re.sub(_BIDI_CONTROLS, lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
 @dataclass(frozen=True, slots=True)
