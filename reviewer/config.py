@@ -33,6 +33,8 @@ class Cluster:
 
 @dataclass(frozen=True, slots=True)
 class Config:
+    """The parsed `.gitops-reviewer.yaml` (every field at its default when the repo has none)."""
+
     repos: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()  # globs of repo paths whose Applications are not live (docs, examples)
     clusters: tuple[Cluster, ...] = ()

@@ -33,6 +33,8 @@ _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT")
 
 @dataclass(frozen=True, slots=True)
 class Completed:
+    """A finished command: its arguments, exit code and output."""
+
     argv: tuple[str, ...]
     returncode: int
     stdout: str

@@ -40,6 +40,8 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class Destination:
+    """An Application's `spec.destination`."""
+
     server: str = ""
     name: str = ""
     namespace: str = ""
@@ -52,6 +54,8 @@ class Destination:
 
 @dataclass(frozen=True, slots=True)
 class SyncPolicy:
+    """An Application's `spec.syncPolicy`, as the rules need it."""
+
     automated: bool = False
     prune: bool = False
     self_heal: bool = False
@@ -148,6 +152,8 @@ class RenderError:
 
 @dataclass(frozen=True, slots=True)
 class RenderResult:
+    """What rendering one app produced: resources, hooks, warnings, errors."""
+
     app: str
     resources: tuple[Resource, ...] = ()
     hooks: tuple[Resource, ...] = ()
@@ -236,6 +242,8 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One thing a rule, a user policy or the LLM review found, with where it applies."""
+
     rule: str
     severity: str
     title: str

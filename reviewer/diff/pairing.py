@@ -67,6 +67,8 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Pair:
+    """A resource identity's entry at base and at head (None on the side that lacks it)."""
+
     base: Entry | None
     head: Entry | None
     differ: bool = False  # the bodies are known not to be identical (deltas.identical said no)

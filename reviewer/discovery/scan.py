@@ -26,6 +26,8 @@ APPLICATION_KIND = re.compile(r"""["']?kind["']?\s*:\s*["']?Application(?:Set)?\
 
 @dataclass(frozen=True, slots=True)
 class ArgoDoc:
+    """An Application or ApplicationSet document as written in the tree."""
+
     kind: str  # Application | ApplicationSet
     body: Mapping[str, Any]
     location: Location
@@ -33,6 +35,8 @@ class ArgoDoc:
 
 @dataclass(slots=True)
 class Scan:
+    """What a walk of the tree found: Application and ApplicationSet documents, CRDs, warnings."""
+
     docs: list[ArgoDoc] = field(default_factory=list)
     crds: list[Mapping[str, Any]] = field(default_factory=list)
     argo_files: set[str] = field(default_factory=set)  # files that may hold Applications or ApplicationSets

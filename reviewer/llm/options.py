@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class LlmOptions:
+    """The command line's say on the advisory LLM review, applied over the config's `llm:` section."""
+
     enabled: bool | None = None  # --llm / --no-llm; None: as the config says (off by default)
     base_url: str | None = None
     model: str | None = None

@@ -44,6 +44,8 @@ def holds_data(resource: Resource) -> bool:
 
 @dataclass(frozen=True)
 class EvaluationContext:
+    """What the rules read: the change set, the apps and renders of both revisions, the config."""
+
     changes: tuple[Change, ...]
     base_apps: Mapping[str, App]  # every app at base (id -> App)
     head_apps: Mapping[str, App]  # every app at head

@@ -43,6 +43,8 @@ _OPERATIONS = {"added": "CREATE", "removed": "DELETE", "modified": "UPDATE", "mo
 
 @dataclass(frozen=True)
 class UserPolicy:
+    """One policy of a policy file: what it matches, its CEL condition, and the finding it makes."""
+
     name: str
     condition: Expression
     severity: str

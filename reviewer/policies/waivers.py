@@ -35,6 +35,8 @@ _KEYS = {"fingerprint", "rule", "app", "kind", "namespace", "name", "reason", "e
 
 @dataclass(frozen=True, slots=True)
 class Waiver:
+    """A `waivers:` entry of the config: the findings it covers (by fingerprint or by fields) and why."""
+
     reason: str
     fingerprint: str | None = None
     rule: str | None = None

@@ -16,6 +16,8 @@ from .scopes import ScopeTable
 
 @dataclass
 class RenderContext:
+    """What every render of one revision shares: the checkout, the config, the repo's identity."""
+
     checkout: Checkout  # the config repo at the revision being rendered (checked out when first read)
     revision: str  # its commit SHA
     config: Config

@@ -55,6 +55,8 @@ def looks_remote(entry: str) -> bool:
 
 @dataclass(slots=True)
 class KustomizeGraph:
+    """What a kustomization reaches, transitively: directories, files, remote targets, dead ends."""
+
     directories: set[Path] = field(default_factory=set)  # every directory reached (resolved)
     files: set[Path] = field(default_factory=set)  # every local file named (resolved)
     remote: list[tuple[Path, str]] = field(default_factory=list)  # (kustomization file, remote target)

@@ -51,6 +51,8 @@ class Produced:
 
 @dataclass(slots=True)
 class Normalised:
+    """A tool's output made into resources and hooks, with what was wrong with it."""
+
     resources: list[Resource]
     hooks: list[Resource]
     warnings: list[str]

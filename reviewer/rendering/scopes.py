@@ -51,6 +51,8 @@ def _crd_scopes(crds: Iterable[Mapping[str, Any]]) -> tuple[set[tuple[str, str]]
 
 @dataclass(frozen=True, slots=True)
 class ScopeTable:
+    """Which kinds are cluster-scoped, and which Argo CD excludes."""
+
     cluster_kinds: frozenset[tuple[str, str]]
     cluster_groups: frozenset[str]
     namespaced_kinds: frozenset[tuple[str, str]]
