@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from rule_harness import change_repo
+
+from reviewer.policies.example_manifests import application, deployment
 
 HEAVY = ("github", "gitlab", "openai", "kubernetes", "cel", "helm_python", "_gojsonnet", "jq", "deepdiff")
 
@@ -18,12 +22,12 @@ try:
     cli(sys.argv[1:], standalone_mode=False)
 except SystemExit:
     pass
-print("\\n" + json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r})))
+print("\\n" + json.dumps(sorted(m for m in sys.modules if m in {heavy!r} or m.split(".")[0] in {heavy!r})))
 """
 
 
-def _imported(*args: str) -> list[str]:
-    probe = _PROBE.format(heavy=set(HEAVY))
+def _imported(*args: str, watched: tuple[str, ...] = HEAVY) -> list[str]:
+    probe = _PROBE.format(heavy=set(watched))
     done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True)
     loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
     return loaded
@@ -35,8 +39,8 @@ def test_help_imports_no_heavy_module(args: tuple[str, ...]) -> None:
 
 
 def test_the_probe_sees_imports() -> None:
-    # The probe itself must be able to fail: `rules` loads the rule modules, which use heavy modules.
-    assert _imported("rules") != []
+    # The probe itself must be able to fail: `rules` loads the rule modules.
+    assert "reviewer.policies.crd_removal" in _imported("rules", watched=("reviewer",))
 
 
 def test_the_help_table_matches_every_command() -> None:
@@ -65,3 +69,34 @@ def test_help_lists_every_command_and_imports_no_command_module() -> None:
     loaded = done.stdout.strip().splitlines()[-1]
     for module in ("reviewer.review", "reviewer.cli.github", "reviewer.cli.merge", "reviewer.rendering"):
         assert f"'{module}'" not in loaded, module
+
+
+# What only some reviews need: libjq (`jqPathExpressions`), fractions and decimal (a configured
+# `replicas-drop` threshold; quantities that differ), the user-policy engine (a repo with policy files).
+# Imported by every review, they would cost each one's start-up time.
+RARE = ("jq", "fractions", "decimal", "reviewer.policies.user", "reviewer.policies.cel_adapter")
+POLICY = """- name: no-latest
+  match: {kinds: [apps/Deployment]}
+  condition: "false"
+  severity: error
+  message: never
+"""
+CONFIG = """diff:
+  ignore: [{group: apps, kind: Deployment, jqPathExpressions: [.spec.template.metadata]}]
+rules:
+  options:
+    replicas-drop: {threshold: 0.3}
+policies: [policies.yaml]
+"""
+
+
+@pytest.mark.parametrize("configured", [False, True])
+def test_a_review_imports_what_only_some_reviews_need_when_it_needs_it(tmp_path: Path, configured: bool) -> None:
+    base = {"apps/argocd/web.yaml": application("web", "apps/web"), "apps/web/deployment.yaml": deployment("api", 4)}
+    if configured:
+        base |= {".gitops-reviewer.yaml": CONFIG, "policies.yaml": POLICY}
+    repo = change_repo(tmp_path / "repo", base, {"apps/web/deployment.yaml": deployment("api", 2)})
+    args = ["check", "--repo", str(repo), "--base", "HEAD", "--format", "json", "--output", str(tmp_path / "out.json")]
+    loaded = _imported(*args, "--cache-dir", str(tmp_path / "cache"), watched=RARE)
+    assert loaded == (sorted(RARE) if configured else [])
+    assert json.loads((tmp_path / "out.json").read_text())["changes"]
