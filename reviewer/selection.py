@@ -15,7 +15,6 @@ from pathlib import Path
 from .errors import RenderFailure
 from .records import App
 from .rendering.kustomize_graph import KustomizeGraphs, find_kustomization, walk_kustomization
-from .rendering.source import resolve_path
 from .trees import resolved
 
 
@@ -89,6 +88,8 @@ def _add_spec_components(
 def app_inputs(app: App, root: Path, graphs: KustomizeGraphs | None = None) -> Inputs:
     """The repo paths `app` reads at the revision whose tree is `root` (`graphs`: that tree's
     kustomizations, shared between apps)."""
+    from .rendering.source import resolve_path  # a review whose inputs all come from a snapshot needs none
+
     root = resolved(root)
     dirs: set[str] = set()
     files: set[str] = set()

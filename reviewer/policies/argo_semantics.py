@@ -15,7 +15,6 @@ from typing import Any
 from ..diff.clusters import destination_cluster
 from ..discovery.applications import RESOURCES_FINALIZERS
 from ..records import App, Change, RenderResult, Resource, ResourceKey
-from ..rendering.manifests import merge_sync_options
 from .context import EvaluationContext, sync_option
 
 CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
@@ -61,6 +60,8 @@ def live_option(app: App, live: Resource, name: str) -> str | None:
     """A sync option as the head app's sync applies it to a live object: the object's own annotation
     (which is what Git had at base) over the head app's `syncOptions` (gitops-engine sync_context.go
     `isPruningDisabled`, `objRequiresPruneConfirmation`)."""
+    from ..rendering.manifests import merge_sync_options  # only for a resource that goes or moves
+
     for option in merge_sync_options(app.sync_policy.sync_options, live.body):
         key, _, value = option.partition("=")
         if key == name:

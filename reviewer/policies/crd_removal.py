@@ -45,7 +45,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..records import App, Change, Finding, Resource
-from ..rendering.manifests import merge_sync_options
 from .context import EvaluationContext
 
 ID = "crd-removal"
@@ -122,6 +121,8 @@ def carried_tracking(resource: Resource, app: App) -> str | None:
 
 def _prune_option(app: App, resource: Resource) -> str | None:
     """The Prune option as the app's sync applies it to the live object: its annotation over the app's."""
+    from ..rendering.manifests import merge_sync_options  # only for a CRD that goes
+
     for option in merge_sync_options(app.sync_policy.sync_options, resource.body):
         key, _, value = option.partition("=")
         if key == "Prune":

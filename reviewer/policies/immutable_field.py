@@ -90,7 +90,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..records import Change, Finding, Resource
-from ..rendering.manifests import merge_sync_options
 from .context import EvaluationContext, holds_data, sync_option
 from .example_manifests import application
 from .immutable_table import (
@@ -150,6 +149,8 @@ def _annotated(resource: Resource | None, name: str) -> str | None:
     """A sync option set on the object itself (not inherited from the app)."""
     if resource is None:
         return None
+    from ..rendering.manifests import merge_sync_options  # only for a violation
+
     for option in merge_sync_options((), resource.body):
         key, _, value = option.partition("=")
         if key == name:

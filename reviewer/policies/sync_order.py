@@ -53,7 +53,6 @@ from typing import Any
 
 from ..diff.clusters import destination_cluster
 from ..records import App, Change, Finding, Resource
-from ..rendering.manifests import HOOK_ANNOTATION
 from .context import EvaluationContext
 
 ID = "sync-order"
@@ -141,6 +140,8 @@ def _never_applied(resource: Resource) -> str | None:
         if not SYNC_PHASES.intersection(resource.hook_phases):
             return f"it is a hook of {', '.join(resource.hook_phases)} only, which a sync does not run"
         return None
+    from ..rendering.manifests import HOOK_ANNOTATION  # only for a new CRD or Namespace
+
     annotations = _meta(resource.body).get("annotations")
     hook = annotations.get(HOOK_ANNOTATION) if isinstance(annotations, Mapping) else None
     if hook is not None and "Skip" in [p.strip() for p in str(hook).split(",")]:
