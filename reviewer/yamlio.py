@@ -131,9 +131,10 @@ class Document:
 
 
 # An anchor or alias is a token: it starts a node (after a space, `[`, `{` or `,`, or at the line start)
-# and ends at a space or a flow indicator, so `?p=1&q=2` inside a URL is left alone.
-_ANCHOR = re.compile(r"(?:(?<=^)|(?<=[\s\[{,]))&([^\s\[\]{},]+)(?=[\s\]},]|$)", re.M)
-_ALIAS = re.compile(r"(?:(?<=^)|(?<=[\s\[{,]))\*([^\s\[\]{},]+)(?=[\s\]},]|$)", re.M)
+# and ends at a space or a flow indicator, so `?p=1&q=2` inside a URL is left alone. Compiled by `re` on
+# first use: only a file that re-uses an anchor needs them.
+_ANCHOR = r"(?m)(?:(?<=^)|(?<=[\s\[{,]))&([^\s\[\]{},]+)(?=[\s\]},]|$)"
+_ALIAS = r"(?m)(?:(?<=^)|(?<=[\s\[{,]))\*([^\s\[\]{},]+)(?=[\s\]},]|$)"
 
 
 def _dedupe_anchors(text: str) -> str:
@@ -147,7 +148,8 @@ def _dedupe_anchors(text: str) -> str:
     out: list[str] = []
     for line in text.splitlines(keepends=True):
         if "&" in line or "*" in line:
-            line = _ALIAS.sub(
+            line = re.sub(
+                _ALIAS,
                 lambda m: f"*{m.group(1)}__{seen[m.group(1)]}" if seen.get(m.group(1), 0) > 1 else m.group(0),
                 line,
             )
@@ -157,7 +159,7 @@ def _dedupe_anchors(text: str) -> str:
                 seen[name] = seen.get(name, 0) + 1
                 return f"&{name}__{seen[name]}" if seen[name] > 1 else m.group(0)
 
-            line = _ANCHOR.sub(define, line)
+            line = re.sub(_ANCHOR, define, line)
         out.append(line)
     return "".join(out)
 
