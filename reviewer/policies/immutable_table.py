@@ -338,16 +338,6 @@ class Violation:
     deltas: tuple[FieldDelta, ...]
 
 
-@dataclass(slots=True)
-class _Delta:
-    """A field delta with its parsed path."""
-
-    delta: FieldDelta
-    path: Pattern
-    before: Any = field(default=None)
-    after: Any = field(default=None)
-
-
 def _parsed(delta: FieldDelta) -> Pattern | None:
     try:
         return parse_path(delta.path)
