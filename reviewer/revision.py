@@ -48,6 +48,9 @@ CHILD_KINDS = ("Application", "ApplicationSet")
 
 @dataclass
 class RevisionView:
+    """One revision opened for review (`open_revision`): its tree, config, discovered apps, and their
+    renders, answered from discovery, the render cache or the tools."""
+
     checkout: Checkout
     config: Config
     ctx: RenderContext

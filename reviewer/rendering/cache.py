@@ -902,6 +902,8 @@ def _refresh(fd: int) -> None:
 
 @dataclass
 class CacheStats:
+    """What a review's renders found in the cache, and what it stored there (hints are not counted)."""
+
     hits: int = 0
     misses: int = 0
     stored: int = 0
