@@ -145,7 +145,9 @@ def _render_all(
             for cache, entries in read.items():
                 made = cache.renders([(key, data) for _, _, key, data in entries])
                 for (view, app, key, _), hit in zip(entries, made, strict=True):
-                    if hit is None:  # damaged: removed, and rendered
+                    if hit is not None and hit.app != app.id:  # another app's render: a wrong remembered key
+                        hit, key = None, view.key_afresh(app)
+                    if hit is None:  # damaged (removed), or not this app's: rendered
                         futures[pool.submit(view.render_missed, app, key)] = (view, app)
                     else:
                         finished(view, app, view.hit(app, hit))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,6 +47,32 @@ LOCAL_REPO_URL = "https://config-repo.invalid/local"
 CHILD_KINDS = ("Application", "ApplicationSet")
 
 
+def _digest(discovered: Future[str | None]) -> str | None:
+    """What a discovery was stored as; None when it could not be (its writer's error is not this review's)."""
+    return None if discovered.exception() is not None else discovered.result()
+
+
+def _discovered(digest: str | None) -> Future[str | None]:
+    done: Future[str | None] = Future()
+    done.set_result(digest)
+    return done
+
+
+def _snapshot_read(blob: bytes) -> tuple[Snapshot, str]:
+    return decode_snapshot(blob), hashlib.sha256(blob).hexdigest()
+
+
+def _snapshot_stored(cache: RenderCache, key: str, snapshot: Snapshot) -> str | None:
+    """Store a discovery's snapshot; the digest of its bytes, or None when it was not stored."""
+    blob: list[bytes] = []
+
+    def encoded() -> bytes:
+        blob.append(encode_snapshot(snapshot))
+        return blob[0]
+
+    return hashlib.sha256(blob[0]).hexdigest() if cache.write(key, encoded) else None
+
+
 @dataclass
 class RevisionView:
     """One revision opened for review (`open_revision`): its tree, config, discovered apps, and their
@@ -67,9 +94,11 @@ class RevisionView:
     _inputs: InputIndex | None = field(default=None, repr=False)
     _inputs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _by_id: dict[str, App] | None = field(default=None, repr=False)
-    # The snapshot key of the discovery its apps come from (its own, or that of the revision it reused):
-    # with the commit, what its render keys are remembered under (`_known_keys`). None: not remembered.
-    discovered_as: str | None = None
+    # The discovery its apps come from, as the digest of its snapshot's bytes, read from the render cache
+    # or written there (a future while it is written); a head that reuses the base's discovery has the
+    # base's. With the commit, what its render keys are remembered under (`_known_keys`). None: a
+    # discovery the cache does not hold, whose keys are not remembered.
+    discovered_as: Future[str | None] | None = None
     _keys: dict[str, str] | None = field(default=None, repr=False)
     _keys_id: str | None = field(default=None, repr=False)
     _keys_added: bool = field(default=False, repr=False)
@@ -134,19 +163,39 @@ class RevisionView:
 
     def _known_keys(self) -> dict[str, str] | None:
         """The render keys of this revision's apps worked out so far, by app id (rendering.cache.keys_id:
-        read from the cache once, kept there by `keep_keys`); None when they cannot be remembered."""
-        if self._keys is None and self.discovered_as is not None and self.cache is not None:
+        read from the cache once, kept there by `keep_keys`); None when they cannot be remembered. A
+        discovery still being written to the cache has none to read yet."""
+        discovered = self.discovered_as
+        if self._keys is None and discovered is not None and self.cache is not None:
             with self._keys_lock:
                 if self._keys is None:
-                    self._keys_id = keys_id(self.discovered_as, self.revision, self.subdir, self.ctx)
-                    self._keys = self.cache.hint(self._keys_id, unpack_keys) or {}
+                    digest = _digest(discovered) if discovered.done() else None
+                    if digest is not None:
+                        self._keys_id = keys_id(digest, self.revision, self.subdir, self.ctx)
+                        self._keys = self.cache.hint(self._keys_id, unpack_keys)
+                    self._keys = self._keys or {}
         return self._keys
 
+    def key_afresh(self, app: App) -> str | None:
+        """The app's render key worked out again, in place of a remembered one (that found another app's
+        render: the cache held a wrong key)."""
+        known = self._known_keys()
+        if known is not None:
+            known.pop(app.id, None)
+        return self._cache_key(app, self.ctx)
+
     def keep_keys(self) -> None:
-        """Store the keys worked out by this review with those read (when it worked out any)."""
-        if self._keys_added and self.cache is not None and self._keys_id is not None and self._keys is not None:
-            self._keys_added = False
-            self.cache.keep(self._keys_id, pack_keys(self._keys))
+        """Store the keys worked out by this review with those read (when it worked out any), once its
+        discovery is in the cache (waiting for it to be written)."""
+        if not self._keys_added or self.cache is None or self._keys is None or self.discovered_as is None:
+            return
+        if self._keys_id is None:
+            digest = _digest(self.discovered_as)
+            if digest is None:
+                return
+            self._keys_id = keys_id(digest, self.revision, self.subdir, self.ctx)
+        self._keys_added = False
+        self.cache.keep(self._keys_id, pack_keys(self._keys))
 
     def _render_and_store(self, app: App, ctx: RenderContext, key: str | None) -> RenderResult:
         result = render_app(app, ctx)
@@ -159,8 +208,10 @@ class RevisionView:
         key = self._cache_key(app, ctx)
         if key is not None and self.cache is not None:
             hit = self.cache.get(key)
-            if hit is not None:
+            if hit is not None and hit.app == app.id:
                 return hit
+            if hit is not None:  # another app's render: a wrong remembered key
+                key = self.key_afresh(app) if ctx is self.ctx else None
         return self._render_and_store(app, ctx, key)
 
     def render(self, app: App) -> RenderResult:
@@ -330,6 +381,7 @@ def open_revision(
         urls = [*config.repos, *remote_urls]
         key = None
         snapshot = None
+        discovered = reuse.discovered_as if reuse is not None else None
         if reuse is not None:
             snapshot = Snapshot(
                 reuse.discovery,
@@ -344,9 +396,12 @@ def open_revision(
             # A decoded discovery lives as long as the review and holds no cycles: no collection walks
             # it while it is made (one took longer than the decoding), nor after (reviewer.collector).
             with collector_paused(freeze=True):
-                snapshot = cache.read(key, decode_snapshot)
+                read = cache.read(key, _snapshot_read)
+            snapshot, digest = read if read is not None else (None, None)
             if snapshot is not None and snapshot.revision not in ("", sha):
                 snapshot = None  # made at another commit of this tree, and a parent renders the commit
+            elif snapshot is not None:
+                discovered = _discovered(digest)
         crds = snapshot.crds if snapshot else None
         scan = None
         parsed: dict[str, list[Document]] = {}
@@ -387,7 +442,7 @@ def open_revision(
             repo_path=where,
             remote_urls=remote_urls,
             # A working tree's content is not named by its revision: its keys are never remembered.
-            discovered_as=None if rev == WORKTREE else key if reuse is None else reuse.discovered_as,
+            discovered_as=None if rev == WORKTREE else discovered,
         )
         stack.callback(view.keep_keys)
         if snapshot is not None:
@@ -414,7 +469,7 @@ def open_revision(
                 # the revision is closed.
                 saving = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot")
                 stack.callback(saving.shutdown, wait=True)
-                saving.submit(cache.write, key, lambda: encode_snapshot(made))
+                view.discovered_as = saving.submit(_snapshot_stored, cache, key, made)
                 assert tree_oid is not None
                 saving.submit(cache.remember, snapshot_made(tree_oid), key)
         yield view

@@ -292,6 +292,83 @@ def test_the_working_trees_render_keys_are_never_remembered(tmp_path: Path, monk
     assert counts == [2, 1], "the base commit's key and the working tree's, then the working tree's alone"
 
 
+def test_the_keys_of_a_discovery_the_cache_does_not_hold_are_never_remembered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A discovery is remembered with its keys only as the snapshot the cache holds: one that could not be
+    stored (a discovery with an error, a full cache) is made again by the next review, which may find
+    other apps (a parent's chart of a version range, a parent's render that failed before): a key
+    remembered for the app of the same name would read another render."""
+    files = {"apps/web.yaml": application("web", "web")}
+    for name in ("web", "web2"):
+        files |= {f"{name}/kustomization.yaml": KUSTOMIZATION, f"{name}/cm.yaml": CONFIGMAP.replace("info", name)}
+    repo = make_repo(tmp_path / "repo", files)
+    for name in ("web", "web2"):
+        (repo / f"{name}/cm.yaml").write_text(CONFIGMAP.replace("info", f"{name}-new"))
+    git(repo, "commit", "-qam", "change")
+
+    def unstorable(snapshot: Any) -> bytes:
+        raise Uncacheable("discovery reported errors")
+
+    monkeypatch.setattr(revision, "encode_snapshot", unstorable)
+    discover = revision.discover
+
+    def web_reads(path: str) -> list[tuple[str, str]]:
+        def discovered(*args: Any, **kwargs: Any) -> Any:
+            found = discover(*args, **kwargs)
+            apps = [
+                dataclasses.replace(app, sources=tuple(dataclasses.replace(s, path=path) for s in app.sources))
+                for app in found.apps
+            ]
+            return dataclasses.replace(found, apps=tuple(apps))
+
+        monkeypatch.setattr(revision, "discover", discovered)
+        report = _review(repo, RenderCache(tmp_path / "cache"))
+        return [
+            (c.base.body["data"]["level"], c.head.body["data"]["level"]) for c in report.changes if c.base and c.head
+        ]
+
+    kept = _kept(monkeypatch)
+    assert web_reads("web") == [("web", "web-new")]
+    assert all(len(Path(RenderCache(tmp_path / "cache")._file(key)).read_bytes()) <= 64 for key in kept), "no keys"
+    assert web_reads("web2") == [("web2", "web2-new")], "the render of the app discovery found this time"
+
+
+def test_a_remembered_key_that_finds_another_apps_render_is_worked_out_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys come from a directory a CI cache may have restored: one that names another app's entry is not
+    that app's render. The app is rendered, by the key worked out again, and the review answers as
+    the cold one."""
+    from reviewer.rendering.cache import pack_keys, unpack_keys
+
+    files = {"apps/web.yaml": application("web", "web"), "apps/api.yaml": application("api", "api")}
+    for name in ("web", "api"):
+        files |= {f"{name}/kustomization.yaml": KUSTOMIZATION, f"{name}/cm.yaml": CONFIGMAP.replace("info", name)}
+    repo = make_repo(tmp_path / "repo", files)
+    for name in ("web", "api"):
+        (repo / f"{name}/cm.yaml").write_text(CONFIGMAP.replace("info", f"{name}-2"))
+    git(repo, "commit", "-qam", "change")
+    kept = _kept(monkeypatch)
+    cold = _review(repo, RenderCache(tmp_path / "cache"))
+    cache = RenderCache(tmp_path / "cache")
+    swapped = 0
+    for key in [*kept]:  # keeping them again records them again
+        keys = cache.hint(key, unpack_keys)
+        if keys is not None:
+            keys["argocd/web"], keys["argocd/api"] = keys["argocd/api"], keys["argocd/web"]
+            cache.keep(key, pack_keys(keys))
+            swapped += 1
+    assert swapped == 2, "the base's keys and the head's"
+    rendered = _count_renders(monkeypatch)
+    warm = _review(repo, cache)
+    assert sorted(rendered) == ["api", "api", "web", "web"]
+    assert warm.changes == cold.changes and warm.verdict == cold.verdict
+    rendered.clear()
+    again = _review(repo, RenderCache(tmp_path / "cache"))
+    assert rendered == [] and again.changes == cold.changes, "the keys worked out again were kept"
+
+
 @pytest.mark.parametrize(
     "damage",
     [

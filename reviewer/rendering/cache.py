@@ -85,7 +85,7 @@ class Uncacheable(Exception):
 
 # The code whose output the cache keeps: renders (rendering/), and the revision snapshots made of
 # discovery's apps and selection's inputs (discovery/, selection.py), with the modules they parse with.
-_CODE_FILES = ("records.py", "yamlio.py", "globs.py", "trees.py", "selection.py", "config.py")
+_CODE_FILES = ("records.py", "yamlio.py", "globs.py", "trees.py", "selection.py", "config.py", "revision.py")
 _CODE_PACKAGES = ("rendering", "discovery")
 
 
@@ -381,13 +381,24 @@ def context_text(ctx: RenderContext) -> str:
 # A revision's render keys, remembered between reviews. Working out a key takes a walk of the app's
 # inputs and a few digests (about 0.1 ms), and a review works out every affected app's, at base and at
 # head, though the base of most reviews is a branch's same commit again. The keys of a revision are a
-# function of its commit, of the discovery its apps come from (`snapshot_key`: tree, config, repository
-# identity, tools and this code), and of the context part above: under a digest of all of them, a
-# review reads the keys worked out before instead (`RevisionView`). Like a hint, the entry is not counted
-# in the statistics; a damaged one is ignored, and the keys are worked out again.
+# function of its commit (its files, and the revision some keys hold), of its apps and their inputs
+# (what its discovery snapshot holds: identified by the digest of the snapshot's bytes as the render
+# cache holds them, so a discovery that was not stored, or came out otherwise, has keys of its own), of
+# the context part above and the config, and of the tools and this code. Under a digest of all of them,
+# a review reads the keys worked out before (`RevisionView`). Like a hint, the entry is not counted in
+# the statistics; a damaged one is ignored, and the keys are worked out again.
 def keys_id(discovered_as: str, revision: str, subdir: str, ctx: RenderContext) -> str:
-    payload = ["render-keys", SCHEMA, tool_fingerprint(), discovered_as, revision, subdir, context_text(ctx)]
-    payload.append(repr(ctx.config))
+    """Where the render keys of the apps of a discovery (the digest of its snapshot) at a commit are kept."""
+    payload = [
+        "render-keys",
+        SCHEMA,
+        tool_fingerprint(),
+        discovered_as,
+        revision,
+        subdir,
+        context_text(ctx),
+        repr(ctx.config),
+    ]
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
@@ -402,6 +413,7 @@ def _digest(blob: bytes) -> str:
 
 
 def pack_keys(keys: Mapping[str, str]) -> bytes:
+    """An entry of render keys by app id (`keys_id`)."""
     return zlib.compress(json.dumps(dict(keys), separators=(",", ":")).encode(), 1)
 
 
