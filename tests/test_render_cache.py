@@ -167,6 +167,38 @@ def test_a_damaged_entry_is_a_miss_and_is_removed(tmp_path: Path) -> None:
     assert not cache._path("d" * 64).exists()
 
 
+def test_a_link_a_pipe_or_an_oversized_file_in_place_of_an_entry_is_a_miss(tmp_path: Path) -> None:
+    """A cache restored from elsewhere may hold anything where an entry should be: none is followed, waited
+    for or read whole, and each is a miss (the pipe and the oversized file are removed)."""
+    import threading
+
+    from reviewer.rendering.cache import MAX_ENTRY_BYTES
+
+    cache = RenderCache(tmp_path / "cache")
+    body = {"kind": "ConfigMap", "metadata": {"name": "a"}}
+    assert cache.put("a" * 64, _result(body))
+    link, pipe, big = "ab" + "0" * 62, "ac" + "0" * 62, "ad" + "0" * 62
+    for key in (link, pipe, big):
+        Path(cache._file(key)).parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(cache._file("a" * 64), cache._file(link))
+    os.mkfifo(cache._file(pipe))
+    with open(cache._file(big), "wb") as file:
+        file.truncate(MAX_ENTRY_BYTES + 1)  # sparse: no disk used
+    answers: dict[str, object] = {}
+
+    def ask() -> None:
+        for key in (link, pipe, big):
+            answers[key] = (cache.get(key), cache.hint(key, bytes))
+
+    asking = threading.Thread(target=ask, daemon=True)
+    asking.start()
+    asking.join(timeout=30)
+    assert not asking.is_alive(), "a read waited for a writer or read without bound"
+    assert answers == {key: (None, None) for key in (link, pipe, big)}
+    assert os.path.islink(cache._file(link)) and cache.get("a" * 64) is not None, "the link is not followed"
+    assert not os.path.exists(cache._file(pipe)) and not os.path.exists(cache._file(big))
+
+
 def test_a_damaged_entry_in_a_warm_review_is_rendered_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry that unpacks but holds a wrong value is found while the hits' records are made together:
     that app alone is rendered again, and the review reports what the cold one did."""

@@ -55,6 +55,7 @@ from importlib.resources.abc import Traversable
 from itertools import chain, repeat
 from operator import itemgetter
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, TypeVar
 
 from jiter import from_json as _from_json
@@ -894,22 +895,34 @@ def results_from_data(datas: Sequence[Mapping[str, Any]]) -> list[RenderResult]:
 _DAMAGE = (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError, zlib.error)
 
 
-def _read_all(fd: int, size: int) -> bytes:
-    """The rest of the file `fd` of `size` bytes (as its stat had it), to its end."""
-    blob = os.read(fd, size + 1)  # one read for the whole file, and one more to see its end
-    while True:
-        more = os.read(fd, max(size, 4096))
-        if not more:
-            return blob
-        blob += more
+# Never follows a link nor waits for a writer: a cache restored from elsewhere may hold a link, a pipe or a
+# device where an entry should be.
+_OPEN_ENTRY = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
 
 
-def _refresh(fd: int) -> None:
-    """Mark an entry used (its modification time: least recently used goes first), unless it was marked
-    in the last `_REFRESH_AFTER` seconds."""
-    with contextlib.suppress(OSError):
-        if time.time() - os.fstat(fd).st_mtime > _REFRESH_AFTER:
-            os.utime(fd)
+def _entry_bytes(path: str) -> bytes | None:
+    """The bytes of the cache file at `path`, which is marked used (least recently used goes first)
+    unless it was in the last `_REFRESH_AFTER` seconds; None when it is no entry: not a regular file, or
+    bigger than any entry. OSError when it cannot be read (missing, a link)."""
+    fd = os.open(path, _OPEN_ENTRY)  # a warm review reads thousands: no file object
+    try:
+        status = os.fstat(fd)
+        if not S_ISREG(status.st_mode) or status.st_size > MAX_ENTRY_BYTES:
+            return None
+        blob = os.read(fd, status.st_size + 1)  # one read for the whole file, and one more to see its end
+        while True:
+            more = os.read(fd, max(status.st_size, 4096))
+            if not more:
+                break
+            blob += more
+            if len(blob) > MAX_ENTRY_BYTES:  # grown since: no entry is that big
+                return None
+        if time.time() - status.st_mtime > _REFRESH_AFTER:
+            with contextlib.suppress(OSError):
+                os.utime(fd)
+        return blob
+    finally:
+        os.close(fd)
 
 
 @dataclass
@@ -943,28 +956,15 @@ class RenderCache:
     def read(self, key: str, decoder: Callable[[bytes], T]) -> T | None:
         """The entry `key` decoded, or None (missing, from another version, or damaged: it is removed)."""
         try:
-            fd = os.open(self._file(key), os.O_RDONLY)  # a warm review reads thousands: no file object
+            blob = _entry_bytes(self._file(key))
         except OSError:
             self.stats.misses += 1
             return None
         try:
-            stat = os.fstat(fd)
-            blob = _read_all(fd, stat.st_size)
-            try:
-                value = decoder(blob)
-            except _DAMAGE:
-                damaged = True
-            else:
-                damaged = False
-                if time.time() - stat.st_mtime > _REFRESH_AFTER:  # as `_refresh`, with the stat at hand
-                    with contextlib.suppress(OSError):
-                        os.utime(fd)
-        except OSError:
-            self.stats.misses += 1
-            return None
-        finally:
-            os.close(fd)
-        if damaged:
+            if blob is None:
+                raise ValueError("not a cache entry")
+            value = decoder(blob)
+        except _DAMAGE:
             self._damaged(key)
             return None
         self.stats.hits += 1
@@ -1043,17 +1043,16 @@ class RenderCache:
         in the render statistics, and marked used, as a hit is: a hint read on every run must not be the
         first entry evicted."""
         try:
-            with open(self._file(key), "rb", buffering=0) as file:
-                blob = file.readall()
-                _refresh(file.fileno())
+            blob = _entry_bytes(self._file(key))
         except OSError:
             return None
         try:
-            return decoder(blob)
+            return None if blob is None else decoder(blob)
         except _DAMAGE:
             return None
 
     def keep(self, key: str, blob: bytes) -> None:
+        """Store a hint (`hint` reads it), not counted in the statistics."""
         self._store(key, blob)  # if it cannot be stored, it is worked out again next time
 
     def remembered(self, key: str) -> str | None:
