@@ -464,6 +464,17 @@ def test_a_line_read_by_jiter_reads_as_the_standard_librarys_reading(line: str) 
     assert _read(cache._bytes_line, line.encode("utf-8", "surrogatepass")) == _read(cache._json_line, line)
 
 
+def test_ordinary_lines_are_read_by_jiter_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The standard library's scanner is only the fallback: an entry's usual lines never reach it."""
+
+    def fallback(line: str) -> Any:
+        raise AssertionError(f"read by the fallback: {line}")
+
+    monkeypatch.setattr(cache, "_json_line", fallback)
+    lines = [b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"n":"1.5"}}', b'[["",""],[0,-2]]']
+    assert LineMemo().values(lines) == [json.loads(line) for line in lines]
+
+
 def test_a_lower_limit_of_an_integers_digits_holds_for_lines_too() -> None:
     line = b"1" * 700
     assert LineMemo().values([line]) == [int(line)]

@@ -8,6 +8,7 @@ import json
 import math
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +43,26 @@ def test_a_rich_report_is_written_as_its_document() -> None:
     report = rich_report()
     assert _fast(report) == _slow(report)
     assert _fast(report) == json.dumps(report_document(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def test_a_rich_reports_sections_are_written_by_their_templates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records of their declared types never need the document's way (a TypeError would take it, with the
+    same text): the templates write them."""
+    from reviewer.report import json_report
+
+    def unused(record: object) -> object:
+        raise AssertionError("written from the document")
+
+    report = rich_report()
+    assert report.apps and report.changes
+    monkeypatch.setattr(json_report, "_app", unused)
+    monkeypatch.setattr(json_report, "_change", unused)
+    level = "\n  "
+    apps = "".join(json_report._apps_items(json_report._sorted_apps(report), level))
+    changes = "".join(json_report._changes_items(json_report._sorted_changes(report), level))
+    monkeypatch.undo()
+    document = report_document(report)
+    assert apps == dumps_indented(document["apps"], level) and changes == dumps_indented(document["changes"], level)
 
 
 def test_an_empty_report_is_written_as_its_document() -> None:
