@@ -47,7 +47,7 @@ LOCAL_REPO_URL = "https://config-repo.invalid/local"
 CHILD_KINDS = ("Application", "ApplicationSet")
 
 
-def _digest(discovered: Future[str | None]) -> str | None:
+def _stored_as(discovered: Future[str | None]) -> str | None:
     """What a discovery was stored as; None when it could not be (its writer's error is not this review's)."""
     return None if discovered.exception() is not None else discovered.result()
 
@@ -169,7 +169,7 @@ class RevisionView:
         if self._keys is None and discovered is not None and self.cache is not None:
             with self._keys_lock:
                 if self._keys is None:
-                    digest = _digest(discovered) if discovered.done() else None
+                    digest = _stored_as(discovered) if discovered.done() else None
                     if digest is not None:
                         self._keys_id = keys_id(digest, self.revision, self.subdir, self.ctx)
                         self._keys = self.cache.hint(self._keys_id, unpack_keys)
@@ -190,7 +190,7 @@ class RevisionView:
         if not self._keys_added or self.cache is None or self._keys is None or self.discovered_as is None:
             return
         if self._keys_id is None:
-            digest = _digest(self.discovered_as)
+            digest = _stored_as(self.discovered_as)
             if digest is None:
                 return
             self._keys_id = keys_id(digest, self.revision, self.subdir, self.ctx)

@@ -324,6 +324,19 @@ def test_the_working_trees_render_keys_are_never_remembered(tmp_path: Path, monk
     assert counts == [2, 1], "the base commit's key and the working tree's, then the working tree's alone"
 
 
+def _levels_repo(tmp_path: Path, *, apps: tuple[str, ...], directories: tuple[str, ...]) -> Path:
+    """Kustomize apps (each reads the directory of its name), each directory a ConfigMap whose level is
+    the directory's name; then a commit that changes each level to `<name>-new`."""
+    files = {f"apps/{app}.yaml": application(app, app) for app in apps}
+    for name in directories:
+        files |= {f"{name}/kustomization.yaml": KUSTOMIZATION, f"{name}/cm.yaml": CONFIGMAP.replace("info", name)}
+    repo = make_repo(tmp_path / "repo", files)
+    for name in directories:
+        (repo / f"{name}/cm.yaml").write_text(CONFIGMAP.replace("info", f"{name}-new"))
+    git(repo, "commit", "-qam", "change")
+    return repo
+
+
 def test_the_keys_of_a_discovery_the_cache_does_not_hold_are_never_remembered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -331,13 +344,7 @@ def test_the_keys_of_a_discovery_the_cache_does_not_hold_are_never_remembered(
     stored (a discovery with an error, a full cache) is made again by the next review, which may find
     other apps (a parent's chart of a version range, a parent's render that failed before): a key
     remembered for the app of the same name would read another render."""
-    files = {"apps/web.yaml": application("web", "web")}
-    for name in ("web", "web2"):
-        files |= {f"{name}/kustomization.yaml": KUSTOMIZATION, f"{name}/cm.yaml": CONFIGMAP.replace("info", name)}
-    repo = make_repo(tmp_path / "repo", files)
-    for name in ("web", "web2"):
-        (repo / f"{name}/cm.yaml").write_text(CONFIGMAP.replace("info", f"{name}-new"))
-    git(repo, "commit", "-qam", "change")
+    repo = _levels_repo(tmp_path, apps=("web",), directories=("web", "web2"))
 
     def unstorable(snapshot: Any) -> bytes:
         raise Uncacheable("discovery reported errors")
@@ -374,13 +381,7 @@ def test_a_remembered_key_that_finds_another_apps_render_is_worked_out_again(
     the cold one."""
     from reviewer.rendering.cache import pack_keys, unpack_keys
 
-    files = {"apps/web.yaml": application("web", "web"), "apps/api.yaml": application("api", "api")}
-    for name in ("web", "api"):
-        files |= {f"{name}/kustomization.yaml": KUSTOMIZATION, f"{name}/cm.yaml": CONFIGMAP.replace("info", name)}
-    repo = make_repo(tmp_path / "repo", files)
-    for name in ("web", "api"):
-        (repo / f"{name}/cm.yaml").write_text(CONFIGMAP.replace("info", f"{name}-2"))
-    git(repo, "commit", "-qam", "change")
+    repo = _levels_repo(tmp_path, apps=("web", "api"), directories=("web", "api"))
     kept = _kept(monkeypatch)
     cold = _review(repo, RenderCache(tmp_path / "cache"))
     cache = RenderCache(tmp_path / "cache")

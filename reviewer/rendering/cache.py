@@ -406,7 +406,7 @@ def keys_id(discovered_as: str, revision: str, subdir: str, ctx: RenderContext) 
 _KEY = re.compile(r"[0-9a-f]{64}")
 
 
-def _digest(blob: bytes) -> str:
+def _hex_digest(blob: bytes) -> str:
     text = blob.decode("ascii")
     if _KEY.fullmatch(text) is None:
         raise ValueError("not a hex digest")
@@ -1057,7 +1057,7 @@ class RenderCache:
 
     def remembered(self, key: str) -> str | None:
         """A hex digest stored by `remember`."""
-        return self.hint(key, _digest)
+        return self.hint(key, _hex_digest)
 
     def remember(self, key: str, digest: str) -> None:
         self.keep(key, digest.encode("ascii"))
